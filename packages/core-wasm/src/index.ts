@@ -1,0 +1,16 @@
+export { init, initSync, instantiate, getCore, defaultWasmUrl, type WasmSource } from './loader.js';
+export { Core, Arena, Tensor, bitWords, type DType } from './core.js';
+export { KERNELS, UTILITY_EXPORTS, type Backend, type KernelName, type KernelSignatures } from './kernels.js';
+export {
+  SpikewasmError, ShapeError, DTypeError, ArgumentError, InitError, SafetensorsError, fmtShape,
+} from './errors.js';
+export {
+  packDense, linear, linearSpike, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu,
+  pool3x3s2Size, maxPool3x3s2, meanAxis, lif, lmuStep, lmuFir, lmuFirStep, packSpikes, packSpikesTransposed,
+  packSpikesColumns, unpackSpikes, spikeAndPopcount, matmulCountsBits, matmulBitsCounts, countsToF32, expectTensor,
+  type PackedDense, type DenseOptions, type BatchNormParams, type LIFParams, type LIFOutputs,
+} from './ops.js';
+export {
+  parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES,
+  type SafetensorsDType, type SafetensorsFile, type LoadedTensor, type TensorData, type TensorToWrite,
+} from './safetensors.js';

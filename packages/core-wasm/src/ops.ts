@@ -1,0 +1,506 @@
+// Ops check, kernels compute: each op validates shapes, dtypes and ranges, then calls one Wasm kernel of the core's
+// backend. Ops never allocate Wasm memory: outputs are tensors the caller allocated once (Arena).
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.js';
+import type { Arena, DType, Tensor } from './core.js';
+
+type Dim = number | null;
+
+/** Checks a tensor's dtype and shape (null = any size) and returns it; throws naming the op and the tensor. */
+export function expectTensor(op: string, role: string, t: Tensor, dtype: DType, shape: readonly Dim[]): Tensor {
+  const label = `${op}: ${role}${t.name && t.name !== 'tensor' && t.name !== role ? ` ("${t.name}")` : ''}`;
+  if (t.dtype !== dtype) throw new DTypeError(`${label} must be ${dtype}, got ${t.dtype}`);
+  const ok = t.shape.length === shape.length && shape.every((d, i) => d === null || d === t.shape[i]);
+  if (!ok) {
+    const exp = `[${shape.map((d) => (d === null ? '*' : d)).join(', ')}]`;
+    throw new ShapeError(`${label} expected shape ${exp}, got ${fmtShape(t.shape)}`);
+  }
+  return t;
+}
+
+function sameCore(op: string, ...ts: (Tensor | undefined)[]): void {
+  const c = ts.find((t) => t)!.core;
+  for (const t of ts) if (t && t.core !== c) throw new ArgumentError(`${op}: tensors come from different Wasm instances`);
+}
+
+function rank(op: string, role: string, t: Tensor, min: number): void {
+  if (t.shape.length < min) throw new ShapeError(`${op}: ${role} expected rank ≥ ${min}, got shape ${fmtShape(t.shape)}`);
+}
+
+const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+
+// ---------------------------------------------------------------- dense
+
+/** Weights of a linear layer packed for the GEMM kernels (panels of 8 outputs). */
+export interface PackedDense {
+  readonly packed: Tensor;
+  /** N: output features. */
+  readonly outFeatures: number;
+  /** K: input features. */
+  readonly inFeatures: number;
+}
+
+/**
+ * Packs a PyTorch linear weight W [N, K] (row-major) into panels of 8 outputs: packed[(p·K + k)·8 + c] = W[8p+c, k].
+ * Done once per model; every dense kernel reads this layout.
+ */
+export function packDense(arena: Arena, weight: ArrayLike<number>, outFeatures: number, inFeatures: number, name = 'weight'): PackedDense {
+  if (weight.length !== outFeatures * inFeatures) {
+    throw new ShapeError(`packDense: ${name} expected ${outFeatures}×${inFeatures} = ${outFeatures * inFeatures} values, got ${weight.length}`);
+  }
+  const panels = Math.ceil(outFeatures / 8);
+  const t = arena.tensor([panels, inFeatures, 8], 'f32', `${name} (packed)`);
+  const d = t.f32;
+  for (let n = 0; n < outFeatures; n++) {
+    const base = (n >> 3) * inFeatures * 8 + (n & 7);
+    for (let k = 0; k < inFeatures; k++) d[base + k * 8] = weight[n * inFeatures + k];
+  }
+  return { packed: t, outFeatures, inFeatures };
+}
+
+export interface DenseOptions {
+  /** Bias [N] (f32). */
+  bias?: Tensor;
+  /** Apply ReLU after the bias. */
+  relu?: boolean;
+}
+
+function checkBias(op: string, bias: Tensor | undefined, n: number): number {
+  if (!bias) return 0;
+  expectTensor(op, 'bias', bias, 'f32', [n]);
+  return bias.ptr;
+}
+
+/**
+ * y = x Wᵀ + b (optionally ReLU) for x [..., K] → out [..., N]; all leading dims are rows of one GEMM.
+ * Every output is summed in ascending k in float32 (mul then add), so scalar and SIMD paths agree bit for bit.
+ * @example linear(x, packDense(arena, w, 256, 128), y, { bias })
+ */
+export function linear(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+  const op = 'linear';
+  rank(op, 'input', x, 1);
+  const lead = x.shape.slice(0, -1);
+  expectTensor(op, 'input', x, 'f32', [...lead, w.inFeatures]);
+  expectTensor(op, 'output', out, 'f32', [...lead, w.outFeatures]);
+  sameCore(op, x, w.packed, out, opts.bias);
+  const b = checkBias(op, opts.bias, w.outFeatures);
+  const M = prod(lead);
+  const core = x.core;
+  if (M === 1) core.kernel('gemv')(x.ptr, w.packed.ptr, b, out.ptr, w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
+  else core.kernel('gemm')(x.ptr, w.inFeatures, w.packed.ptr, b, out.ptr, w.outFeatures, M, w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
+  return out;
+}
+
+/**
+ * The same layer on binary inputs bit-packed along K: adds the weight rows of the set bits, no multiplications.
+ * Bit for bit equal to {@link linear} on the 0/1 floats.
+ */
+export function linearSpike(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+  const op = 'linearSpike';
+  rank(op, 'input', x, 1);
+  const lead = x.shape.slice(0, -1);
+  expectTensor(op, 'input', x, 'bits', [...lead, w.inFeatures]);
+  expectTensor(op, 'output', out, 'f32', [...lead, w.outFeatures]);
+  sameCore(op, x, w.packed, out, opts.bias);
+  const b = checkBias(op, opts.bias, w.outFeatures);
+  x.core.kernel('gemmSpike')(x.ptr, Math.ceil(w.inFeatures / 32), w.packed.ptr, b, out.ptr, w.outFeatures, prod(lead), w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
+  return out;
+}
+
+// ---------------------------------------------------------------- conv
+
+/**
+ * conv1d, stride 1, zero padding (k−1)/2, k ∈ {1, 3}: x [B, Cin, L], weight [Cout, Cin, k] (PyTorch layout),
+ * out [B, Cout, L]. With x of dtype `bits` (packed along L) the spike-input path adds weights where a spike is set.
+ */
+export function conv1d(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = {}): Tensor {
+  const op = 'conv1d';
+  rank(op, 'input', x, 3);
+  rank(op, 'weight', weight, 3);
+  const [B, Cin, L] = x.shape;
+  const [Cout, , K] = weight.shape;
+  if (K !== 1 && K !== 3) throw new ArgumentError(`${op}: kernel size must be 1 or 3, weight has shape ${fmtShape(weight.shape)}`);
+  const spike = x.dtype === 'bits';
+  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [B, Cin, L]);
+  expectTensor(op, 'weight', weight, 'f32', [Cout, Cin, K]);
+  expectTensor(op, 'output', out, 'f32', [B, Cout, L]);
+  sameCore(op, x, weight, out, opts.bias);
+  const b = checkBias(op, opts.bias, Cout);
+  x.core.kernel(spike ? 'conv1dSpike' : 'conv1d')(x.ptr, weight.ptr, b, out.ptr, B, Cin, Cout, L, K, opts.relu ? 1 : 0);
+  return out;
+}
+
+/**
+ * conv2d 3×3, stride 1, padding 1: x [B, Cin, H, W], weight [Cout, Cin, 3, 3], out [B, Cout, H, W]. With x of dtype
+ * `bits` (packed along W) the spike-input path adds weights where a spike is set.
+ */
+export function conv2d3x3(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = {}): Tensor {
+  const op = 'conv2d3x3';
+  rank(op, 'input', x, 4);
+  rank(op, 'weight', weight, 4);
+  const [B, Cin, H, W] = x.shape;
+  const Cout = weight.shape[0];
+  const spike = x.dtype === 'bits';
+  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [B, Cin, H, W]);
+  expectTensor(op, 'weight', weight, 'f32', [Cout, Cin, 3, 3]);
+  expectTensor(op, 'output', out, 'f32', [B, Cout, H, W]);
+  sameCore(op, x, weight, out, opts.bias);
+  const b = checkBias(op, opts.bias, Cout);
+  x.core.kernel(spike ? 'conv2d3x3Spike' : 'conv2d3x3')(x.ptr, weight.ptr, b, out.ptr, B, Cin, Cout, H, W, opts.relu ? 1 : 0);
+  return out;
+}
+
+// ---------------------------------------------------------------- batch norm, activations
+
+/** Batch-norm parameters as stored in a state_dict (eval mode). */
+export interface BatchNormParams {
+  weight: ArrayLike<number>;
+  bias: ArrayLike<number>;
+  runningMean: ArrayLike<number>;
+  runningVar: ArrayLike<number>;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+/**
+ * Per-channel affine form of eval-mode batch norm, computed in float64 and rounded once:
+ * scale = weight / √(running_var + eps), shift = bias − running_mean · scale; y = x·scale + shift.
+ */
+export function batchNormAffine(bn: BatchNormParams): { scale: Float32Array; shift: Float32Array } {
+  const C = bn.weight.length;
+  for (const [k, v] of [['bias', bn.bias], ['running_mean', bn.runningMean], ['running_var', bn.runningVar]] as const) {
+    if (v.length !== C) throw new ShapeError(`batchNorm: ${k} expected [${C}] (weight's length), got [${v.length}]`);
+  }
+  const eps = bn.eps ?? 1e-5;
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const s = bn.weight[c] / Math.sqrt(bn.runningVar[c] + eps);
+    scale[c] = s;
+    shift[c] = bn.bias[c] - bn.runningMean[c] * s;
+  }
+  return { scale, shift };
+}
+
+/**
+ * Folds an eval-mode batch norm into the PRECEDING conv/linear (weight [Cout, ...], optional bias [Cout]):
+ * W' = W·scale[co], b' = b·scale + shift, in float64, rounded once. Exact up to that rounding; only valid when
+ * nothing (ReLU, padding of a later layer) sits between the layer and the BN.
+ */
+export function foldBatchNorm(weight: ArrayLike<number>, bias: ArrayLike<number> | null, bn: BatchNormParams): { weight: Float32Array; bias: Float32Array } {
+  const C = bn.weight.length;
+  if (weight.length % C !== 0) throw new ShapeError(`foldBatchNorm: weight has ${weight.length} values, not a multiple of the ${C} BN channels`);
+  if (bias && bias.length !== C) throw new ShapeError(`foldBatchNorm: bias expected [${C}], got [${bias.length}]`);
+  const per = weight.length / C;
+  const eps = bn.eps ?? 1e-5;
+  const w = new Float32Array(weight.length);
+  const b = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const s = bn.weight[c] / Math.sqrt(bn.runningVar[c] + eps);
+    for (let k = 0; k < per; k++) w[c * per + k] = weight[c * per + k] * s;
+    b[c] = ((bias ? bias[c] : 0) - bn.runningMean[c]) * s + bn.bias[c];
+  }
+  return { weight: w, bias: b };
+}
+
+/**
+ * y = x·scale[c] + shift[c] (optionally ReLU) over channel axis `axis` of x (in place allowed: out may be x).
+ * scale/shift: f32 tensors [C], e.g. from {@link batchNormAffine}.
+ */
+export function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, out: Tensor, axis: number, opts: { relu?: boolean } = {}): Tensor {
+  const op = 'channelAffine';
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) throw new ArgumentError(`${op}: axis ${axis} out of range for input shape ${fmtShape(x.shape)}`);
+  const C = x.shape[axis];
+  expectTensor(op, 'input', x, 'f32', x.shape);
+  expectTensor(op, 'scale', scale, 'f32', [C]);
+  expectTensor(op, 'shift', shift, 'f32', [C]);
+  expectTensor(op, 'output', out, 'f32', x.shape);
+  sameCore(op, x, scale, shift, out);
+  x.core.kernel('affine')(x.ptr, out.ptr, prod(x.shape.slice(0, axis)), C, prod(x.shape.slice(axis + 1)), scale.ptr, shift.ptr, opts.relu ? 1 : 0);
+  return out;
+}
+
+function unary(op: string, kernel: 'relu' | 'gelu', x: Tensor, out: Tensor): Tensor {
+  expectTensor(op, 'input', x, 'f32', x.shape);
+  expectTensor(op, 'output', out, 'f32', x.shape);
+  sameCore(op, x, out);
+  x.core.kernel(kernel)(x.ptr, out.ptr, x.size);
+  return out;
+}
+
+/** ReLU, max(x, 0) (NaN propagates). In place allowed. */
+export function relu(x: Tensor, out: Tensor): Tensor {
+  return unary('relu', 'relu', x, out);
+}
+
+/** GELU, exact erf form: 0.5·x·(1 + erf(x/√2)), erf accurate to float32 (rational approximation). In place allowed. */
+export function gelu(x: Tensor, out: Tensor): Tensor {
+  return unary('gelu', 'gelu', x, out);
+}
+
+// ---------------------------------------------------------------- pooling, means
+
+/** Output size of a 3×3 stride-2 pad-1 pool: ⌊(n − 1)/2⌋ + 1. */
+export const pool3x3s2Size = (n: number): number => ((n - 1) >> 1) + 1;
+
+/**
+ * 3×3 max-pool, stride 2, padding 1 (ceil_mode off) over the last two axes: x [..., H, W] → out [..., Ho, Wo].
+ * With x of dtype `bits` it is the OR of the window (max of spikes), on packed words.
+ */
+export function maxPool3x3s2(x: Tensor, out: Tensor): Tensor {
+  const op = 'maxPool3x3s2';
+  rank(op, 'input', x, 2);
+  const lead = x.shape.slice(0, -2);
+  const [H, W] = x.shape.slice(-2);
+  const spike = x.dtype === 'bits';
+  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', x.shape);
+  expectTensor(op, 'output', out, spike ? 'bits' : 'f32', [...lead, pool3x3s2Size(H), pool3x3s2Size(W)]);
+  sameCore(op, x, out);
+  x.core.kernel(spike ? 'orPool3x3s2' : 'maxPool3x3s2')(x.ptr, out.ptr, prod(lead), H, W);
+  return out;
+}
+
+/** Mean over one axis: x [..., n, ...] → out with that axis removed. Sums in ascending order in float32, then ÷ n. */
+export function meanAxis(x: Tensor, axis: number, out: Tensor): Tensor {
+  const op = 'meanAxis';
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) throw new ArgumentError(`${op}: axis ${axis} out of range for input shape ${fmtShape(x.shape)}`);
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  expectTensor(op, 'input', x, 'f32', x.shape);
+  expectTensor(op, 'output', out, 'f32', outShape);
+  sameCore(op, x, out);
+  x.core.kernel('meanAxis')(x.ptr, out.ptr, prod(x.shape.slice(0, axis)), x.shape[axis], prod(x.shape.slice(axis + 1)));
+  return out;
+}
+
+// ---------------------------------------------------------------- LIF
+
+/** LIF parameters (spikingjelly names and defaults). */
+export interface LIFParams {
+  /** Membrane time constant τ (default 2). */
+  tau?: number;
+  /** Firing threshold V_th (default 1). */
+  vThreshold?: number;
+  /** Hard-reset potential V_reset (default 0). */
+  vReset?: number;
+  /** h = v + (x − (v − v_reset))/τ when true (default), else h = v − (v − v_reset)/τ + x. */
+  decayInput?: boolean;
+}
+
+/** Where the LIF writes; each optional, at least one required. */
+export interface LIFOutputs {
+  /** f32 [T, ...N] of 1/0. */
+  spikes?: Tensor;
+  /** bits [T, ...N] packed along the last axis of each step's [N] slice. */
+  bits?: Tensor;
+  /** f32 [T, ...N]: the charged potential h before firing (margin = h − V_th). */
+  h?: Tensor;
+}
+
+/**
+ * Multi-step LIF (shared/spec/lif.md): x [T, ...N] with the membrane `v` [...N] as state, read and updated in place
+ * (keep it between calls to stream; fill it with V_reset to reset). Per element in float32, in this order:
+ * h = v + (x − (v − V_reset))/τ; s = h ≥ V_th; v = s ? V_reset : h. A T-step call equals T one-step calls bit for bit.
+ * Bits are packed per step over the flattened neuron axis.
+ */
+export function lif(x: Tensor, v: Tensor, outputs: LIFOutputs, params: LIFParams = {}): void {
+  const op = 'lif';
+  rank(op, 'input', x, 2);
+  const T = x.shape[0];
+  const nShape = x.shape.slice(1);
+  const N = prod(nShape);
+  expectTensor(op, 'input', x, 'f32', x.shape);
+  expectTensor(op, 'state v', v, 'f32', nShape);
+  if (!outputs.spikes && !outputs.bits && !outputs.h) throw new ArgumentError(`${op}: give at least one of outputs.spikes, outputs.bits, outputs.h`);
+  if (outputs.spikes) expectTensor(op, 'spikes', outputs.spikes, 'f32', x.shape);
+  if (outputs.h) expectTensor(op, 'h', outputs.h, 'f32', x.shape);
+  if (outputs.bits) expectTensor(op, 'bits', outputs.bits, 'bits', [T, N]);
+  sameCore(op, x, v, outputs.spikes, outputs.bits, outputs.h);
+  const tau = params.tau ?? 2;
+  if (!(tau > 0) || !Number.isFinite(tau)) throw new ArgumentError(`${op}: tau must be a positive finite number, got ${tau}`);
+  const vth = params.vThreshold ?? 1;
+  const vr = params.vReset ?? 0;
+  if (!Number.isFinite(vth) || !Number.isFinite(vr)) throw new ArgumentError(`${op}: vThreshold and vReset must be finite, got ${vth}, ${vr}`);
+  x.core.kernel('lif')(x.ptr, v.ptr, T, N, tau, vth, vr, params.decayInput === false ? 0 : 1,
+    outputs.spikes?.ptr ?? 0, outputs.bits?.ptr ?? 0, outputs.h?.ptr ?? 0);
+}
+
+// ---------------------------------------------------------------- LMU
+
+/**
+ * One LMU recurrence step for a batch: out = m Āᵀ + u B̄ᵀ, i.e. out[b] = Ā m[b] + B̄ u[b] (m [B, d], u [B],
+ * Ā packed with {@link packDense} as a d×d layer, B̄ [d]). out must not alias m.
+ */
+export function lmuStep(m: Tensor, aPacked: PackedDense, bBar: Tensor, u: Tensor, out: Tensor): Tensor {
+  const op = 'lmuStep';
+  const d = aPacked.outFeatures;
+  if (aPacked.inFeatures !== d) throw new ShapeError(`${op}: Ā must be square, got ${d}×${aPacked.inFeatures}`);
+  rank(op, 'memory m', m, 2);
+  const B = m.shape[0];
+  expectTensor(op, 'memory m', m, 'f32', [B, d]);
+  expectTensor(op, 'B̄', bBar, 'f32', [d]);
+  expectTensor(op, 'input u', u, 'f32', [B]);
+  expectTensor(op, 'output', out, 'f32', [B, d]);
+  if (out.ptr === m.ptr) throw new ArgumentError(`${op}: output must not alias the memory m (double-buffer them)`);
+  sameCore(op, m, aPacked.packed, bBar, u, out);
+  linear(m, aPacked, out);
+  m.core.kernel('rank1Add')(out.ptr, d, bBar.ptr, u.ptr, B, d);
+  return out;
+}
+
+/**
+ * FIR (parallel) LMU memory over whole sequences: out[b, t, :] = Σ_{s ≤ t} u[b, s]·H[:, t−s] for t < L, with
+ * Ht = Hᵀ [L, d] (row i = Āⁱ B̄). u [B, L]; out [B, L, d] or, to leave room for a concatenation such as [m ; x],
+ * [B, L, D] with D ≥ d (memory in the first d columns). Equal bit for bit to {@link lmuFirStep} at every t.
+ */
+export function lmuFir(u: Tensor, ht: Tensor, out: Tensor): Tensor {
+  const op = 'lmuFir';
+  rank(op, 'input u', u, 2);
+  rank(op, 'Ht', ht, 2);
+  const [B, L] = u.shape;
+  const [Lh, d] = ht.shape;
+  expectTensor(op, 'input u', u, 'f32', [B, L]);
+  if (L > Lh) throw new ShapeError(`${op}: sequence length ${L} exceeds the ${Lh} rows of Ht (the FIR window)`);
+  expectTensor(op, 'Ht', ht, 'f32', [Lh, d]);
+  rank(op, 'output', out, 3);
+  const D = out.shape[2];
+  expectTensor(op, 'output', out, 'f32', [B, L, D]);
+  if (D < d) throw new ShapeError(`${op}: output rows hold ${D} values, fewer than d = ${d}`);
+  sameCore(op, u, ht, out);
+  const k = u.core.kernel('lmuFir');
+  for (let b = 0; b < B; b++) k(u.ptr + b * L * 4, 0, L, ht.ptr, d, out.ptr + b * L * D * 4, D);
+  return out;
+}
+
+/**
+ * Streaming FIR step: m = Σ_{j<n} window[j]·H[:, n−1−j] over the last n ≤ L inputs, oldest first
+ * (window [n] of a [≥n] buffer), written to out [d]. Equals row n−1 of {@link lmuFir} on the same inputs.
+ */
+export function lmuFirStep(window: Tensor, n: number, ht: Tensor, out: Tensor): Tensor {
+  const op = 'lmuFirStep';
+  rank(op, 'Ht', ht, 2);
+  const [Lh, d] = ht.shape;
+  if (!Number.isInteger(n) || n < 1 || n > Lh) throw new ArgumentError(`${op}: n must be an integer in [1, ${Lh}], got ${n}`);
+  expectTensor(op, 'window', window, 'f32', [window.shape[0]]);
+  if (window.shape[0] < n) throw new ShapeError(`${op}: window holds ${window.shape[0]} inputs, fewer than n = ${n}`);
+  expectTensor(op, 'output', out, 'f32', [d]);
+  sameCore(op, window, ht, out);
+  window.core.kernel('lmuFir')(window.ptr, n - 1, n, ht.ptr, d, out.ptr, d);
+  return out;
+}
+
+// ---------------------------------------------------------------- spikes and spiking attention
+
+/** Packs 0/1 floats (any non-zero is a spike) x [..., cols] → bits [..., cols]. */
+export function packSpikes(x: Tensor, out: Tensor): Tensor {
+  const op = 'packSpikes';
+  rank(op, 'input', x, 1);
+  expectTensor(op, 'input', x, 'f32', x.shape);
+  expectTensor(op, 'output', out, 'bits', x.shape);
+  sameCore(op, x, out);
+  const cols = x.shape[x.shape.length - 1];
+  x.core.kernel('packBits')(x.ptr, x.size / Math.max(cols, 1), cols, cols, out.ptr);
+  return out;
+}
+
+/**
+ * Packs a column block of x [rows, stride] transposed: out bits [cols, rows], bit r of row c = x[r, col0 + c] ≠ 0.
+ * Used for Kᵀ and Vᵀ of one attention head (columns packed over tokens).
+ */
+export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
+  const op = 'packSpikesTransposed';
+  rank(op, 'input', x, 2);
+  const [rows, stride] = x.shape;
+  expectTensor(op, 'input', x, 'f32', [rows, stride]);
+  if (!Number.isInteger(col0) || !Number.isInteger(cols) || col0 < 0 || cols < 0 || col0 + cols > stride) {
+    throw new ArgumentError(`${op}: columns [${col0}, ${col0 + cols}) outside the input's ${stride} columns`);
+  }
+  expectTensor(op, 'output', out, 'bits', [cols, rows]);
+  sameCore(op, x, out);
+  x.core.kernel('packBitsT')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
+  return out;
+}
+
+/** Packs a column block of x [rows, stride] row-wise: out bits [rows, cols] from columns [col0, col0 + cols). */
+export function packSpikesColumns(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
+  const op = 'packSpikesColumns';
+  rank(op, 'input', x, 2);
+  const [rows, stride] = x.shape;
+  expectTensor(op, 'input', x, 'f32', [rows, stride]);
+  if (!Number.isInteger(col0) || !Number.isInteger(cols) || col0 < 0 || cols < 0 || col0 + cols > stride) {
+    throw new ArgumentError(`${op}: columns [${col0}, ${col0 + cols}) outside the input's ${stride} columns`);
+  }
+  expectTensor(op, 'output', out, 'bits', [rows, cols]);
+  sameCore(op, x, out);
+  x.core.kernel('packBits')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
+  return out;
+}
+
+/** Unpacks bits [..., cols] → f32 [..., cols] of 1/0. */
+export function unpackSpikes(x: Tensor, out: Tensor): Tensor {
+  const op = 'unpackSpikes';
+  rank(op, 'input', x, 1);
+  expectTensor(op, 'input', x, 'bits', x.shape);
+  expectTensor(op, 'output', out, 'f32', x.shape);
+  sameCore(op, x, out);
+  const cols = x.shape[x.shape.length - 1];
+  x.core.kernel('unpackBits')(x.ptr, x.size / Math.max(cols, 1), cols, out.ptr);
+  return out;
+}
+
+/**
+ * Exact integer counts out[i, j] = popcount(a_i AND b_j) for bit rows a [Na, n], b [Nb, n]: the attention scores
+ * Q Kᵀ (rows packed over the head dim) or M = Kᵀ V (columns packed over tokens). out i32 [Na, Nb].
+ */
+export function spikeAndPopcount(a: Tensor, b: Tensor, out: Tensor): Tensor {
+  const op = 'spikeAndPopcount';
+  rank(op, 'a', a, 2);
+  rank(op, 'b', b, 2);
+  const [Na, n] = a.shape;
+  const Nb = b.shape[0];
+  expectTensor(op, 'a', a, 'bits', [Na, n]);
+  expectTensor(op, 'b', b, 'bits', [Nb, n]);
+  expectTensor(op, 'output', out, 'i32', [Na, Nb]);
+  sameCore(op, a, b, out);
+  a.core.kernel('andPopcount')(a.ptr, b.ptr, Na, Nb, Math.ceil(n / 32), out.ptr);
+  return out;
+}
+
+/** out[i, c] = Σ_j A[i, j]·V[j, c] for integer A [Nq, Nk] and binary V bits [Nk, d]: the (Q Kᵀ) V order. */
+export function matmulCountsBits(A: Tensor, v: Tensor, out: Tensor): Tensor {
+  const op = 'matmulCountsBits';
+  rank(op, 'A', A, 2);
+  rank(op, 'V', v, 2);
+  const [Nq, Nk] = A.shape;
+  const d = v.shape[1];
+  expectTensor(op, 'A', A, 'i32', [Nq, Nk]);
+  expectTensor(op, 'V', v, 'bits', [Nk, d]);
+  expectTensor(op, 'output', out, 'i32', [Nq, d]);
+  sameCore(op, A, v, out);
+  A.core.kernel('matmulCountsBits')(A.ptr, v.ptr, Nq, Nk, d, out.ptr);
+  return out;
+}
+
+/** out[i, c] = Σ_{a : Q[i, a] = 1} M[a, c] for binary Q bits [N, d] and integer M [d, dm]: the Q (Kᵀ V) order. */
+export function matmulBitsCounts(q: Tensor, M: Tensor, out: Tensor): Tensor {
+  const op = 'matmulBitsCounts';
+  rank(op, 'Q', q, 2);
+  rank(op, 'M', M, 2);
+  const [N, d] = q.shape;
+  const dm = M.shape[1];
+  expectTensor(op, 'Q', q, 'bits', [N, d]);
+  expectTensor(op, 'M', M, 'i32', [d, dm]);
+  expectTensor(op, 'output', out, 'i32', [N, dm]);
+  sameCore(op, q, M, out);
+  q.core.kernel('matmulBitsCounts')(q.ptr, M.ptr, N, d, dm, out.ptr);
+  return out;
+}
+
+/** out = f32(x)·s for an i32 tensor (exact for the attention scale 2⁻ᵏ and counts below 2²⁴). */
+export function countsToF32(x: Tensor, s: number, out: Tensor): Tensor {
+  const op = 'countsToF32';
+  expectTensor(op, 'input', x, 'i32', x.shape);
+  expectTensor(op, 'output', out, 'f32', x.shape);
+  if (!Number.isFinite(s)) throw new ArgumentError(`${op}: scale must be finite, got ${s}`);
+  sameCore(op, x, out);
+  x.core.kernel('i32ToF32Scaled')(x.ptr, out.ptr, x.size, s);
+  return out;
+}
