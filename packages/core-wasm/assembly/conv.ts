@@ -3,51 +3,12 @@
 //   conv2d: x [B, Cin, H, W], w [Cout, Cin, 3, 3], y [B, Cout, H, W]
 // Per output: acc = 0; for ci, (ky,) kx ascending: acc += w·x (taps in the padding skipped); + bias; ReLU.
 // SIMD tiles: 4 output channels × 8 positions. Spike-input variants take x bit-packed along the last axis
-// (rows of `words` u32) and add w where a spike is set (w AND lane-mask), never multiply; they equal the dense
-// kernels on 0/1 inputs bit for bit.
-import { bit1, bits4, loadBias, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePartial } from './simd';
+// (rows of ⌈len/32⌉ u32 words) and add w where a spike is set (w AND lane-mask), never multiply; they equal the
+// dense kernels on 0/1 inputs bit for bit. A 1-D conv is the 2-D loop with one row and K taps, so both share it.
+import { bit1, bits4, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePartial } from './simd';
 
 @inline function wOffset(co: i32, ci: i32, Cin: i32, taps: i32): usize {
   return (<usize>(co * Cin + ci) * <usize>taps) << 2;
-}
-
-// ---------------------------------------------------------------- conv1d
-
-export function f32_conv1d_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  const pad = K >> 1;
-  const rowB = <usize>L << 2;
-  for (let b = 0; b < B; b++) {
-    const xb = x + <usize>b * <usize>Cin * rowB;
-    const yb = y + <usize>b * <usize>Cout * rowB;
-    for (let co = 0; co < Cout; co += 4) {
-      const nco = min(4, Cout - co);
-      // Rows beyond Cout reuse the last valid channel's weights; their results are not stored.
-      const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
-      for (let t = 0; t < L; t += 8) {
-        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-        for (let ci = 0; ci < Cin; ci++) {
-          const xr = xb + <usize>ci * rowB;
-          const w0 = w + wOffset(co, ci, Cin, K), w1 = w + wOffset(c1, ci, Cin, K);
-          const w2 = w + wOffset(c2, ci, Cin, K), w3 = w + wOffset(c3, ci, Cin, K);
-          for (let j = 0; j < K; j++) {
-            const v0 = loadPadded(xr, t + j - pad, L);
-            const v1 = loadPadded(xr, t + 4 + j - pad, L);
-            const o = <usize>j << 2;
-            let s = v128.load32_splat(w0 + o);
-            a00 = f32x4.add(a00, f32x4.mul(s, v0)); a01 = f32x4.add(a01, f32x4.mul(s, v1));
-            s = v128.load32_splat(w1 + o);
-            a10 = f32x4.add(a10, f32x4.mul(s, v0)); a11 = f32x4.add(a11, f32x4.mul(s, v1));
-            s = v128.load32_splat(w2 + o);
-            a20 = f32x4.add(a20, f32x4.mul(s, v0)); a21 = f32x4.add(a21, f32x4.mul(s, v1));
-            s = v128.load32_splat(w3 + o);
-            a30 = f32x4.add(a30, f32x4.mul(s, v0)); a31 = f32x4.add(a31, f32x4.mul(s, v1));
-          }
-        }
-        storeTile(yb, rowB, co, nco, t, L, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
-      }
-    }
-  }
 }
 
 /** Stores a 4-channel × 8-position tile (channels ≥ nco and positions ≥ len dropped), adding bias and ReLU. */
@@ -78,246 +39,145 @@ export function f32_conv1d_simd128(x: usize, w: usize, bias: usize, y: usize, B:
   }
 }
 
-export function f32_conv1d_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  const pad = K >> 1;
-  for (let b = 0; b < B; b++) {
-    const xb = x + ((<usize>b * <usize>Cin * <usize>L) << 2);
-    const yb = y + ((<usize>b * <usize>Cout * <usize>L) << 2);
-    for (let co = 0; co < Cout; co++) {
-      for (let t = 0; t < L; t++) {
-        let acc: f32 = 0;
-        for (let ci = 0; ci < Cin; ci++) {
-          const xr = xb + ((<usize>ci * <usize>L) << 2);
-          const wr = w + wOffset(co, ci, Cin, K);
-          for (let j = 0; j < K; j++) {
-            const p = t + j - pad;
-            if (p >= 0 && p < L) acc += load<f32>(wr + (<usize>j << 2)) * load<f32>(xr + (<usize>p << 2));
-          }
-        }
-        if (bias) acc += load<f32>(bias + (<usize>co << 2));
-        store<f32>(yb + ((<usize>co * <usize>L + <usize>t) << 2), reluIfScalar(acc, relu));
-      }
-    }
-  }
+/** One tap into an accumulator: w·x (dense) or w AND mask (spike input). */
+@inline function tap(acc: v128, w: v128, x: v128, spike: bool): v128 {
+  return f32x4.add(acc, spike ? v128.and(w, x) : f32x4.mul(w, x));
 }
 
-/** Spike-input conv1d: x bit-packed [B, Cin, words], words = ceil(L/32). */
-export function f32_conv1d_spike_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  const pad = K >> 1;
-  const words = (L + 31) >> 5;
-  const rowB = <usize>L << 2;
-  const xrowB = <usize>words << 2;
-  for (let b = 0; b < B; b++) {
-    const xb = x + <usize>b * <usize>Cin * xrowB;
-    const yb = y + <usize>b * <usize>Cout * rowB;
-    for (let co = 0; co < Cout; co += 4) {
-      const nco = min(4, Cout - co);
-      const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
-      for (let t = 0; t < L; t += 8) {
-        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-        for (let ci = 0; ci < Cin; ci++) {
-          const xr = xb + <usize>ci * xrowB;
-          const w0 = w + wOffset(co, ci, Cin, K), w1 = w + wOffset(c1, ci, Cin, K);
-          const w2 = w + wOffset(c2, ci, Cin, K), w3 = w + wOffset(c3, ci, Cin, K);
-          for (let j = 0; j < K; j++) {
-            const lo = bits4(xr, t + j - pad, words);
-            const hi = bits4(xr, t + 4 + j - pad, words);
-            if ((lo | hi) == 0) continue;
-            const m0 = maskFromBits4(lo);
-            const m1 = maskFromBits4(hi);
-            const o = <usize>j << 2;
-            let s = v128.load32_splat(w0 + o);
-            a00 = f32x4.add(a00, v128.and(s, m0)); a01 = f32x4.add(a01, v128.and(s, m1));
-            s = v128.load32_splat(w1 + o);
-            a10 = f32x4.add(a10, v128.and(s, m0)); a11 = f32x4.add(a11, v128.and(s, m1));
-            s = v128.load32_splat(w2 + o);
-            a20 = f32x4.add(a20, v128.and(s, m0)); a21 = f32x4.add(a21, v128.and(s, m1));
-            s = v128.load32_splat(w3 + o);
-            a30 = f32x4.add(a30, v128.and(s, m0)); a31 = f32x4.add(a31, v128.and(s, m1));
-          }
-        }
-        storeTile(yb, rowB, co, nco, t, L, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
-      }
-    }
-  }
-}
-
-export function f32_conv1d_spike_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  const pad = K >> 1;
-  const words = (L + 31) >> 5;
-  for (let b = 0; b < B; b++) {
-    const xb = x + ((<usize>b * <usize>Cin * <usize>words) << 2);
-    const yb = y + ((<usize>b * <usize>Cout * <usize>L) << 2);
-    for (let co = 0; co < Cout; co++) {
-      for (let t = 0; t < L; t++) {
-        let acc: f32 = 0;
-        for (let ci = 0; ci < Cin; ci++) {
-          const xr = xb + ((<usize>ci * <usize>words) << 2);
-          const wr = w + wOffset(co, ci, Cin, K);
-          for (let j = 0; j < K; j++) {
-            if (bit1(xr, t + j - pad, words)) acc += load<f32>(wr + (<usize>j << 2));
-          }
-        }
-        if (bias) acc += load<f32>(bias + (<usize>co << 2));
-        store<f32>(yb + ((<usize>co * <usize>L + <usize>t) << 2), reluIfScalar(acc, relu));
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------- conv2d 3×3
-
-export function f32_conv2d3x3_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
-  const rowB = <usize>W << 2;
-  const planeB = <usize>H * rowB;
-  for (let b = 0; b < B; b++) {
-    const xb = x + <usize>b * <usize>Cin * planeB;
-    const yb = y + <usize>b * <usize>Cout * planeB;
-    for (let co = 0; co < Cout; co += 4) {
-      const nco = min(4, Cout - co);
-      const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
-      for (let r = 0; r < H; r++) {
-        for (let t = 0; t < W; t += 8) {
-          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-          for (let ci = 0; ci < Cin; ci++) {
-            const xp = xb + <usize>ci * planeB;
-            const w0 = w + wOffset(co, ci, Cin, 9), w1 = w + wOffset(c1, ci, Cin, 9);
-            const w2 = w + wOffset(c2, ci, Cin, 9), w3 = w + wOffset(c3, ci, Cin, 9);
-            for (let ky = 0; ky < 3; ky++) {
-              const rr = r + ky - 1;
-              if (rr < 0 || rr >= H) continue;
-              const xr = xp + <usize>rr * rowB;
-              for (let kx = 0; kx < 3; kx++) {
-                const v0 = loadPadded(xr, t + kx - 1, W);
-                const v1 = loadPadded(xr, t + 4 + kx - 1, W);
-                const o = <usize>(ky * 3 + kx) << 2;
-                let s = v128.load32_splat(w0 + o);
-                a00 = f32x4.add(a00, f32x4.mul(s, v0)); a01 = f32x4.add(a01, f32x4.mul(s, v1));
-                s = v128.load32_splat(w1 + o);
-                a10 = f32x4.add(a10, f32x4.mul(s, v0)); a11 = f32x4.add(a11, f32x4.mul(s, v1));
-                s = v128.load32_splat(w2 + o);
-                a20 = f32x4.add(a20, f32x4.mul(s, v0)); a21 = f32x4.add(a21, f32x4.mul(s, v1));
-                s = v128.load32_splat(w3 + o);
-                a30 = f32x4.add(a30, f32x4.mul(s, v0)); a31 = f32x4.add(a31, f32x4.mul(s, v1));
-              }
-            }
-          }
-          storeTile(yb + <usize>r * rowB, planeB, co, nco, t, W, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
-        }
-      }
-    }
-  }
-}
-
-export function f32_conv2d3x3_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
-  const plane = <usize>H * <usize>W;
-  for (let b = 0; b < B; b++) {
-    const xb = x + ((<usize>b * <usize>Cin * plane) << 2);
-    const yb = y + ((<usize>b * <usize>Cout * plane) << 2);
-    for (let co = 0; co < Cout; co++) {
-      for (let r = 0; r < H; r++) {
-        for (let t = 0; t < W; t++) {
-          let acc: f32 = 0;
-          for (let ci = 0; ci < Cin; ci++) {
-            const xp = xb + ((<usize>ci * plane) << 2);
-            const wr = w + wOffset(co, ci, Cin, 9);
-            for (let ky = 0; ky < 3; ky++) {
-              const rr = r + ky - 1;
-              if (rr < 0 || rr >= H) continue;
-              for (let kx = 0; kx < 3; kx++) {
-                const cc = t + kx - 1;
-                if (cc < 0 || cc >= W) continue;
-                acc += load<f32>(wr + (<usize>(ky * 3 + kx) << 2)) * load<f32>(xp + ((<usize>rr * <usize>W + <usize>cc) << 2));
-              }
-            }
-          }
-          if (bias) acc += load<f32>(bias + (<usize>co << 2));
-          store<f32>(yb + ((<usize>co * plane + <usize>r * <usize>W + <usize>t) << 2), reluIfScalar(acc, relu));
-        }
-      }
-    }
-  }
-}
-
-/** Spike-input conv2d 3×3: x bit-packed [B, Cin, H, words], words = ceil(W/32). */
-export function f32_conv2d3x3_spike_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
-  const words = (W + 31) >> 5;
-  const rowB = <usize>W << 2;
-  const planeB = <usize>H * rowB;
-  const xrowB = <usize>words << 2;
-  const xplaneB = <usize>H * xrowB;
+/**
+ * The shared SIMD convolution: `rows` × `cols` outputs per plane, KH × KW taps (padding KH/2, KW/2); KH = 1 makes
+ * it a conv1d. Input rows are f32 (dense) or u32 bit words (spike); `spike` is a compile-time constant at every
+ * call site, so each instantiation keeps only its own branch.
+ */
+@inline function convSimd(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, rows: i32, cols: i32, KH: i32, KW: i32, relu: i32, spike: bool): void {
+  const words = (cols + 31) >> 5;
+  const xrowB: usize = spike ? <usize>words << 2 : <usize>cols << 2;
+  const xplaneB = <usize>rows * xrowB;
+  const rowB = <usize>cols << 2;
+  const planeB = <usize>rows * rowB;
+  const taps = KH * KW;
+  const ph = KH >> 1, pw = KW >> 1;
   for (let b = 0; b < B; b++) {
     const xb = x + <usize>b * <usize>Cin * xplaneB;
     const yb = y + <usize>b * <usize>Cout * planeB;
     for (let co = 0; co < Cout; co += 4) {
       const nco = min(4, Cout - co);
+      // Rows beyond Cout reuse the last valid channel's weights; their results are not stored.
       const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
-      for (let r = 0; r < H; r++) {
-        for (let t = 0; t < W; t += 8) {
+      for (let r = 0; r < rows; r++) {
+        for (let t = 0; t < cols; t += 8) {
           let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
           let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
           for (let ci = 0; ci < Cin; ci++) {
             const xp = xb + <usize>ci * xplaneB;
-            const w0 = w + wOffset(co, ci, Cin, 9), w1 = w + wOffset(c1, ci, Cin, 9);
-            const w2 = w + wOffset(c2, ci, Cin, 9), w3 = w + wOffset(c3, ci, Cin, 9);
-            for (let ky = 0; ky < 3; ky++) {
-              const rr = r + ky - 1;
-              if (rr < 0 || rr >= H) continue;
+            const w0 = w + wOffset(co, ci, Cin, taps), w1 = w + wOffset(c1, ci, Cin, taps);
+            const w2 = w + wOffset(c2, ci, Cin, taps), w3 = w + wOffset(c3, ci, Cin, taps);
+            for (let ky = 0; ky < KH; ky++) {
+              const rr = r + ky - ph;
+              if (rr < 0 || rr >= rows) continue;
               const xr = xp + <usize>rr * xrowB;
-              for (let kx = 0; kx < 3; kx++) {
-                const lo = bits4(xr, t + kx - 1, words);
-                const hi = bits4(xr, t + 4 + kx - 1, words);
-                if ((lo | hi) == 0) continue;
-                const m0 = maskFromBits4(lo);
-                const m1 = maskFromBits4(hi);
-                const o = <usize>(ky * 3 + kx) << 2;
+              for (let kx = 0; kx < KW; kx++) {
+                let v0: v128, v1: v128;
+                if (spike) {
+                  const lo = bits4(xr, t + kx - pw, words);
+                  const hi = bits4(xr, t + 4 + kx - pw, words);
+                  if ((lo | hi) == 0) continue;
+                  v0 = maskFromBits4(lo);
+                  v1 = maskFromBits4(hi);
+                } else {
+                  v0 = loadPadded(xr, t + kx - pw, cols);
+                  v1 = loadPadded(xr, t + 4 + kx - pw, cols);
+                }
+                const o = <usize>(ky * KW + kx) << 2;
                 let s = v128.load32_splat(w0 + o);
-                a00 = f32x4.add(a00, v128.and(s, m0)); a01 = f32x4.add(a01, v128.and(s, m1));
+                a00 = tap(a00, s, v0, spike); a01 = tap(a01, s, v1, spike);
                 s = v128.load32_splat(w1 + o);
-                a10 = f32x4.add(a10, v128.and(s, m0)); a11 = f32x4.add(a11, v128.and(s, m1));
+                a10 = tap(a10, s, v0, spike); a11 = tap(a11, s, v1, spike);
                 s = v128.load32_splat(w2 + o);
-                a20 = f32x4.add(a20, v128.and(s, m0)); a21 = f32x4.add(a21, v128.and(s, m1));
+                a20 = tap(a20, s, v0, spike); a21 = tap(a21, s, v1, spike);
                 s = v128.load32_splat(w3 + o);
-                a30 = f32x4.add(a30, v128.and(s, m0)); a31 = f32x4.add(a31, v128.and(s, m1));
+                a30 = tap(a30, s, v0, spike); a31 = tap(a31, s, v1, spike);
               }
             }
           }
-          storeTile(yb + <usize>r * rowB, planeB, co, nco, t, W, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
+          storeTile(yb + <usize>r * rowB, planeB, co, nco, t, cols, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
         }
       }
     }
   }
 }
 
-export function f32_conv2d3x3_spike_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
-  const words = (W + 31) >> 5;
-  const plane = <usize>H * <usize>W;
-  const xplane = <usize>H * <usize>words;
+/** The scalar path of {@link convSimd}: the same order per output, one output at a time. */
+@inline function convScalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, rows: i32, cols: i32, KH: i32, KW: i32, relu: i32, spike: bool): void {
+  const words = (cols + 31) >> 5;
+  const xrow: usize = spike ? <usize>words : <usize>cols;
+  const xplane = <usize>rows * xrow;
+  const plane = <usize>rows * <usize>cols;
+  const taps = KH * KW;
+  const ph = KH >> 1, pw = KW >> 1;
   for (let b = 0; b < B; b++) {
     const xb = x + ((<usize>b * <usize>Cin * xplane) << 2);
     const yb = y + ((<usize>b * <usize>Cout * plane) << 2);
     for (let co = 0; co < Cout; co++) {
-      for (let r = 0; r < H; r++) {
-        for (let t = 0; t < W; t++) {
+      for (let r = 0; r < rows; r++) {
+        for (let t = 0; t < cols; t++) {
           let acc: f32 = 0;
           for (let ci = 0; ci < Cin; ci++) {
             const xp = xb + ((<usize>ci * xplane) << 2);
-            const wr = w + wOffset(co, ci, Cin, 9);
-            for (let ky = 0; ky < 3; ky++) {
-              const rr = r + ky - 1;
-              if (rr < 0 || rr >= H) continue;
-              const xr = xp + ((<usize>rr * <usize>words) << 2);
-              for (let kx = 0; kx < 3; kx++) {
-                if (bit1(xr, t + kx - 1, words)) acc += load<f32>(wr + (<usize>(ky * 3 + kx) << 2));
+            const wr = w + wOffset(co, ci, Cin, taps);
+            for (let ky = 0; ky < KH; ky++) {
+              const rr = r + ky - ph;
+              if (rr < 0 || rr >= rows) continue;
+              const xr = xp + ((<usize>rr * xrow) << 2);
+              for (let kx = 0; kx < KW; kx++) {
+                const cc = t + kx - pw;
+                const wv = load<f32>(wr + (<usize>(ky * KW + kx) << 2));
+                if (spike) {
+                  if (bit1(xr, cc, words)) acc += wv;
+                } else if (cc >= 0 && cc < cols) {
+                  acc += wv * load<f32>(xr + (<usize>cc << 2));
+                }
               }
             }
           }
           if (bias) acc += load<f32>(bias + (<usize>co << 2));
-          store<f32>(yb + ((<usize>co * plane + <usize>r * <usize>W + <usize>t) << 2), reluIfScalar(acc, relu));
+          store<f32>(yb + ((<usize>co * plane + <usize>r * <usize>cols + <usize>t) << 2), reluIfScalar(acc, relu));
         }
       }
     }
   }
+}
+
+export function f32_conv1d_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
+  convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, false);
+}
+
+export function f32_conv1d_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
+  convScalar(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, false);
+}
+
+/** Spike-input conv1d: x bit-packed [B, Cin, ⌈L/32⌉ words]. */
+export function f32_conv1d_spike_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
+  convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, true);
+}
+
+export function f32_conv1d_spike_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
+  convScalar(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, true);
+}
+
+export function f32_conv2d3x3_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
+  convSimd(x, w, bias, y, B, Cin, Cout, H, W, 3, 3, relu, false);
+}
+
+export function f32_conv2d3x3_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
+  convScalar(x, w, bias, y, B, Cin, Cout, H, W, 3, 3, relu, false);
+}
+
+/** Spike-input conv2d 3×3: x bit-packed [B, Cin, H, ⌈W/32⌉ words]. */
+export function f32_conv2d3x3_spike_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
+  convSimd(x, w, bias, y, B, Cin, Cout, H, W, 3, 3, relu, true);
+}
+
+export function f32_conv2d3x3_spike_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, H: i32, W: i32, relu: i32): void {
+  convScalar(x, w, bias, y, B, Cin, Cout, H, W, 3, 3, relu, true);
 }

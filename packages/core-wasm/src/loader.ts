@@ -52,20 +52,26 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
  */
 export function init(source?: WasmSource): Promise<Core> {
   if (!cached) {
-    cached = (async () => {
-      try {
-        const mod = await compile(source ?? defaultWasmUrl());
-        const instance = await WebAssembly.instantiate(mod, {});
-        ready = new Core(instance);
-        return ready;
-      } catch (e) {
+    cached = load(source).then(
+      (core) => (ready = core),
+      (e) => {
         cached = null;
-        if (e instanceof InitError) throw e;
-        throw new InitError(`could not load spikewasm.wasm: ${(e as Error).message}`);
-      }
-    })();
+        throw e;
+      },
+    );
   }
   return cached;
+}
+
+/** Compiles and instantiates; every failure becomes an InitError saying what went wrong. */
+async function load(source?: WasmSource): Promise<Core> {
+  try {
+    const mod = await compile(source ?? defaultWasmUrl());
+    return new Core(await WebAssembly.instantiate(mod, {}));
+  } catch (e) {
+    if (e instanceof InitError) throw e;
+    throw new InitError(`could not load spikewasm.wasm: ${(e as Error).message}`);
+  }
 }
 
 /** Synchronous instantiation from a module or bytes (small module: allowed on the main thread). */
@@ -78,9 +84,8 @@ export function initSync(source: WebAssembly.Module | BufferSource): Core {
 }
 
 /** A fresh, independent instance (own memory), e.g. to isolate two models; not cached. */
-export async function instantiate(source?: WasmSource): Promise<Core> {
-  const mod = await compile(source ?? defaultWasmUrl());
-  return new Core(await WebAssembly.instantiate(mod, {}));
+export function instantiate(source?: WasmSource): Promise<Core> {
+  return load(source);
 }
 
 /** The instance created by {@link init}; throws if init has not finished. */

@@ -3,37 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { parseSafetensors, type SafetensorsFile } from '../src/safetensors.js';
 import type { Arena, DType, Tensor } from '../src/core.js';
 
+export { rng, randomF32, randomSpikes } from './random.js';
+
 export const BACKENDS = ['scalar', 'simd'] as const;
 
 /** The shape grid that brackets the vector width (4) and the unrolls (8, 16, 32). */
 export const GRID = [1, 3, 4, 5, 15, 16, 17, 63, 64, 65];
-
-/** mulberry32: a small seeded PRNG so every case is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
-
-/** 0/1 floats with the given firing probability. */
-export function randomSpikes(n: number, seed: number, p = 0.3): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() < p ? 1 : 0;
-  return out;
-}
 
 const GUARD = 16;
 const SENTINEL = 0x7fc0dead; // a NaN payload no kernel produces
