@@ -5,5 +5,6 @@ export * from './conv';
 export * from './norm';
 export * from './lif';
 export * from './lmu';
+export * from './fft';
 export * from './spikes';
 export * from './misc';

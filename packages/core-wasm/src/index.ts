@@ -8,9 +8,13 @@ export {
   packDense, linear, linearSpike, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu,
   pool3x3s2Size, maxPool3x3s2, meanAxis, lif, lmuStep, lmuFir, lmuFirStep, packSpikes, packSpikesTransposed,
   packSpikesColumns, unpackSpikes, spikeAndPopcount, matmulCountsBits, matmulBitsCounts, countsToF32, expectTensor,
-  type PackedDense, type DenseOptions, type BatchNormParams, type LIFParams, type LIFOutputs,
+  prepareLmuFft, lmuFft,
+  type PackedDense, type DenseOptions, type BatchNormParams, type LIFParams, type LIFOutputs, type LmuFftPlan,
 } from './ops.js';
 export {
   parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES,
   type SafetensorsDType, type SafetensorsFile, type LoadedTensor, type TensorData, type TensorToWrite,
 } from './safetensors.js';
+export {
+  lmuContinuous, lmuDiscretize, lmuImpulseResponse, expm, toFloat32, type LmuMatrices,
+} from './lmu-math.js';

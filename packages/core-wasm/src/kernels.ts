@@ -21,6 +21,7 @@ export interface KernelSignatures {
   lif(x: Ptr, v: Ptr, T: number, N: number, tau: number, vth: number, vreset: number, decayInput: number, spikes: Ptr, bits: Ptr, h: Ptr): void;
   rank1Add(m: Ptr, ldm: number, bb: Ptr, u: Ptr, batch: number, d: number): void;
   lmuFir(u: Ptr, t0: number, t1: number, ht: Ptr, d: number, out: Ptr, ldo: number): void;
+  lmuFft(u: Ptr, L: number, spec: Ptr, d: number, tab: Ptr, work: Ptr, out: Ptr, ldo: number): void;
   packBits(src: Ptr, rows: number, cols: number, srcStride: number, dst: Ptr): void;
   packBitsT(src: Ptr, rows: number, cols: number, srcStride: number, dst: Ptr): void;
   unpackBits(bits: Ptr, rows: number, cols: number, dst: Ptr): void;
@@ -51,6 +52,7 @@ export const KERNELS: { readonly [K in KernelName]: { readonly scalar: string; r
   lif: { scalar: 'lif_f32_scalar', simd: 'lif_f32_simd128' },
   rank1Add: { scalar: 'f32_rank1_add_scalar', simd: 'f32_rank1_add_simd128' },
   lmuFir: { scalar: 'f32_lmu_fir_scalar', simd: 'f32_lmu_fir_simd128' },
+  lmuFft: { scalar: 'f32_lmu_fft_scalar', simd: 'f32_lmu_fft_simd128' },
   packBits: { scalar: 'spike_pack_f32_scalar', simd: 'spike_pack_f32_simd128' },
   packBitsT: { scalar: 'spike_pack_f32_t_scalar', simd: 'spike_pack_f32_t_simd128' },
   unpackBits: { scalar: 'spike_unpack_f32_scalar', simd: 'spike_unpack_f32_simd128' },

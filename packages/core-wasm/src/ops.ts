@@ -401,18 +401,23 @@ export function packSpikes(x: Tensor, out: Tensor): Tensor {
   return out;
 }
 
-/**
- * Packs a column block of x [rows, stride] transposed: out bits [cols, rows], bit r of row c = x[r, col0 + c] ≠ 0.
- * Used for Kᵀ and Vᵀ of one attention head (columns packed over tokens).
- */
-export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
-  const op = 'packSpikesTransposed';
+function checkColumns(op: string, x: Tensor, col0: number, cols: number): [number, number] {
   rank(op, 'input', x, 2);
   const [rows, stride] = x.shape;
   expectTensor(op, 'input', x, 'f32', [rows, stride]);
   if (!Number.isInteger(col0) || !Number.isInteger(cols) || col0 < 0 || cols < 0 || col0 + cols > stride) {
     throw new ArgumentError(`${op}: columns [${col0}, ${col0 + cols}) outside the input's ${stride} columns`);
   }
+  return [rows, stride];
+}
+
+/**
+ * Packs a column block of x [rows, stride] transposed: out bits [cols, rows], bit r of row c = x[r, col0 + c] ≠ 0.
+ * Used for Kᵀ and Vᵀ of one attention head (columns packed over tokens).
+ */
+export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
+  const op = 'packSpikesTransposed';
+  const [rows, stride] = checkColumns(op, x, col0, cols);
   expectTensor(op, 'output', out, 'bits', [cols, rows]);
   sameCore(op, x, out);
   x.core.kernel('packBitsT')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
@@ -422,12 +427,7 @@ export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out:
 /** Packs a column block of x [rows, stride] row-wise: out bits [rows, cols] from columns [col0, col0 + cols). */
 export function packSpikesColumns(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
   const op = 'packSpikesColumns';
-  rank(op, 'input', x, 2);
-  const [rows, stride] = x.shape;
-  expectTensor(op, 'input', x, 'f32', [rows, stride]);
-  if (!Number.isInteger(col0) || !Number.isInteger(cols) || col0 < 0 || cols < 0 || col0 + cols > stride) {
-    throw new ArgumentError(`${op}: columns [${col0}, ${col0 + cols}) outside the input's ${stride} columns`);
-  }
+  const [rows, stride] = checkColumns(op, x, col0, cols);
   expectTensor(op, 'output', out, 'bits', [rows, cols]);
   sameCore(op, x, out);
   x.core.kernel('packBits')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
@@ -502,5 +502,135 @@ export function countsToF32(x: Tensor, s: number, out: Tensor): Tensor {
   if (!Number.isFinite(s)) throw new ArgumentError(`${op}: scale must be finite, got ${s}`);
   sameCore(op, x, out);
   x.core.kernel('i32ToF32Scaled')(x.ptr, out.ptr, x.size, s);
+  return out;
+}
+
+// ---------------------------------------------------------------- LMU, FFT form
+
+/** The FFT form of the parallel LMU memory for one impulse response H and one sequence length L ({@link prepareLmuFft}). */
+export interface LmuFftPlan {
+  /**
+   * Spectra S_i = rfft_{2L}(H[i, 0..L) zero-padded to 2L) / 2L for every memory channel i, f32 [⌈d/4⌉, L + 1, 2, 4]:
+   * group of 4 channels, bin k = 0..L, re/im, channel within the group (channels past d are 0).
+   */
+  readonly spec: Tensor;
+  /** Twiddles and bit reversal for L, f32 [5L]: c_k = e^{iπk/L} (k = 0..L), per-stage e^{iπj/m}, then L i32 indices. */
+  readonly tables: Tensor;
+  /** The kernel's scratch (f32): rfft of the input and the transform buffer, overwritten by every call. */
+  readonly work: Tensor;
+  /** Sequence length (a power of two); the FFT size is 2L. */
+  readonly L: number;
+  /** Memory order d (channels). */
+  readonly d: number;
+}
+
+const isPow2 = (n: number): boolean => Number.isSafeInteger(n) && n >= 1 && n <= 2 ** 30 && (n & (n - 1)) === 0;
+
+/** [cos(πa/b), sin(πa/b)] in float64, exact at multiples of π/2. */
+function cisPi(a: number, b: number): [number, number] {
+  const r = ((a % (2 * b)) + 2 * b) % (2 * b);
+  if ((2 * r) % b === 0) return ([[1, 0], [0, 1], [-1, 0], [0, -1]] as [number, number][])[(2 * r) / b];
+  return [Math.cos((Math.PI * r) / b), Math.sin((Math.PI * r) / b)];
+}
+
+/** The bit reversal of log2 n bits (n a power of two) of 0..n−1. */
+function bitReversal(n: number): Int32Array {
+  const r = new Int32Array(n);
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    r[i] = j ^= bit;
+  }
+  return r;
+}
+
+/**
+ * Prepares the FFT form of the parallel LMU memory (once per model): from Ht = Hᵀ [Lh, d] (the {@link lmuFir}
+ * weights, row t = Āᵗ B̄) and a sequence length L ≤ Lh (a power of two, default Lh), the spectra of the first L taps
+ * of every channel, S_i[k] = Σ_{t<L} H[i, t]·e^{−iπkt/L} / 2L for k = 0..L, computed in float64 and rounded once
+ * to f32, laid out for 4 channels per f32x4 lane group; plus the twiddle tables and the kernel's scratch. All three
+ * tensors come from `arena`. Memory: 32(L+1)·⌈d/4⌉ bytes of spectra (528 KB at L = 128, d = 512; Ht is 256 KB).
+ */
+export function prepareLmuFft(arena: Arena, ht: Tensor, L: number = ht.shape[0]): LmuFftPlan {
+  const op = 'prepareLmuFft';
+  rank(op, 'Ht', ht, 2);
+  const [Lh, d] = ht.shape;
+  expectTensor(op, 'Ht', ht, 'f32', [Lh, d]);
+  if (!isPow2(L)) throw new ArgumentError(`${op}: sequence length L must be a power of two (the FFT has size 2L), got ${L}`);
+  if (L > Lh) throw new ShapeError(`${op}: sequence length ${L} exceeds the ${Lh} rows of Ht (the FIR window)`);
+  const N = 2 * L;
+  const groups = Math.ceil(d / 4);
+  const spec = arena.tensor([groups, L + 1, 2, 4], 'f32', 'LMU spectra');
+  const tables = arena.tensor([5 * L], 'f32', 'LMU FFT tables');
+  const work = arena.tensor([((2 * L + 2 + 3) & ~3) + 8 * L], 'f32', 'LMU FFT scratch');
+  // the spectra in float64 (a radix-2 FFT of size 2L per channel, error ≲ 1e-13 relative to ‖H[i]‖₂), rounded once
+  const cosT = new Float64Array(N), sinT = new Float64Array(N);
+  for (let j = 0; j < N; j++) [cosT[j], sinT[j]] = cisPi(j, L);
+  const h = ht.f32;
+  const s = spec.f32;
+  const re = new Float64Array(N), im = new Float64Array(N);
+  const revN = bitReversal(N);
+  for (let i = 0; i < d; i++) {
+    re.fill(0);
+    im.fill(0);
+    for (let t = 0; t < L; t++) re[revN[t]] = h[t * d + i];
+    for (let m = 1; m < N; m *= 2) {
+      const step = N / (2 * m);
+      for (let j = 0; j < m; j++) {
+        const wr = cosT[j * step], wi = -sinT[j * step]; // e^{−iπj/m}
+        for (let q = j; q < N; q += 2 * m) {
+          const xr = wr * re[q + m] - wi * im[q + m], xi = wr * im[q + m] + wi * re[q + m];
+          re[q + m] = re[q] - xr;
+          im[q + m] = im[q] - xi;
+          re[q] += xr;
+          im[q] += xi;
+        }
+      }
+    }
+    const base = (i >> 2) * (L + 1) * 8 + (i & 3);
+    for (let k = 0; k <= L; k++) {
+      s[base + k * 8] = re[k] / N;
+      s[base + k * 8 + 4] = im[k] / N;
+    }
+  }
+  const tw = tables.f32;
+  for (let k = 0; k <= L; k++) [tw[2 * k], tw[2 * k + 1]] = cisPi(k, L);
+  for (let m = 1; m < L; m *= 2) {
+    for (let j = 0; j < m; j++) [tw[2 * L + 2 + 2 * (m - 1 + j)], tw[2 * L + 2 + 2 * (m - 1 + j) + 1]] = cisPi(j, m);
+  }
+  new Int32Array(tables.core.memory.buffer, tables.ptr + 16 * L, L).set(bitReversal(L));
+  return { spec, tables, work, L, d };
+}
+
+/**
+ * FFT (parallel) LMU memory over whole sequences, the same result as {@link lmuFir} up to rounding:
+ * out[b, t, i] = Σ_{s ≤ t} u[b, s]·H[i, t−s] for t < L, computed as irfft_{2L}(rfft_{2L}(u[b]) · S_i)[t] with the
+ * spectra S_i of {@link prepareLmuFft} (zero padding to 2L makes the circular convolution linear). u [B, L] with L
+ * the plan's length, a power of two; out [B, L, D], D ≥ d (memory in the first d columns, the rest untouched).
+ * Cost per sequence: one real FFT of u, then per channel a complex product per bin and an inverse FFT of size L
+ * (4 channels per f32x4 on the SIMD backend) instead of L(L+1)/2 multiply-adds; zero inputs are not skipped. Not
+ * bit-equal to {@link lmuFir}: every output of channel i is within 16·log2(2L)·2⁻²⁴·‖u[b]‖₂·max_k |Ŝ_i[k]| of the exact
+ * value (Ŝ_i = 2L·S_i, max_k |Ŝ_i[k]| ≤ Σ_t |H[i, t]|; derivation in test/lmu-fft.test.ts), measured ≤ 2.1·2⁻²⁴·‖u‖₂·
+ * max_k |Ŝ_i[k]|. Scalar and SIMD backends agree bit for bit. out must not overlap u or the plan's tensors.
+ * @example const plan = prepareLmuFft(arena, ht, 128); lmuFft(u, plan, out)
+ */
+export function lmuFft(u: Tensor, plan: LmuFftPlan, out: Tensor): Tensor {
+  const op = 'lmuFft';
+  rank(op, 'input u', u, 2);
+  const [B, L] = u.shape;
+  if (!isPow2(L)) throw new ArgumentError(`${op}: sequence length must be a power of two (the FFT has size 2L), got ${L}`);
+  expectTensor(op, 'input u', u, 'f32', [B, L]);
+  if (L !== plan.L) throw new ShapeError(`${op}: sequence length ${L} differs from the plan's L = ${plan.L} (prepare one per length)`);
+  const d = plan.d;
+  expectTensor(op, 'plan spectra', plan.spec, 'f32', [Math.ceil(d / 4), L + 1, 2, 4]);
+  expectTensor(op, 'plan tables', plan.tables, 'f32', [5 * L]);
+  expectTensor(op, 'plan scratch', plan.work, 'f32', [((2 * L + 2 + 3) & ~3) + 8 * L]);
+  rank(op, 'output', out, 3);
+  const D = out.shape[2];
+  expectTensor(op, 'output', out, 'f32', [B, L, D]);
+  if (D < d) throw new ShapeError(`${op}: output rows hold ${D} values, fewer than d = ${d}`);
+  sameCore(op, u, plan.spec, plan.tables, plan.work, out);
+  const k = u.core.kernel('lmuFft');
+  for (let b = 0; b < B; b++) k(u.ptr + b * L * 4, L, plan.spec.ptr, d, plan.tables.ptr, plan.work.ptr, out.ptr + b * L * D * 4, D);
   return out;
 }

@@ -89,6 +89,9 @@ const CASES: Record<string, Case> = {
     const ht = a.from(rand(L * d, 5), [L, d]);
     emit(ops.lmuFir(a.from(spikes(B * L, 6, 0.5), [B, L]), ht, a.tensor([B, L, d + 2])));
     emit(ops.lmuFirStep(a.from(rand(L, 7), [L]), L, ht, a.tensor([d])));
+    const L2 = 32;
+    const plan = ops.prepareLmuFft(a, a.from(rand(L2 * d, 8), [L2, d]));
+    emit(ops.lmuFft(a.from(rand(B * L2, 9), [B, L2]), plan, a.tensor([B, L2, d])));
   },
   spikes(a, emit) {
     for (const [N, d] of [[64, 32], [17, 64], [65, 16], [5, 33]]) {
