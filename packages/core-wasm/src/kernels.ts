@@ -18,7 +18,7 @@ export interface KernelSignatures {
   maxPool3x3s2(x: Ptr, y: Ptr, planes: number, H: number, W: number): void;
   orPool3x3s2(x: Ptr, y: Ptr, planes: number, H: number, W: number): void;
   meanAxis(x: Ptr, y: Ptr, outer: number, n: number, inner: number): void;
-  lif(x: Ptr, v: Ptr, T: number, N: number, tau: number, vth: number, vreset: number, decayInput: number, spikes: Ptr, bits: Ptr, h: Ptr): void;
+  lif(x: Ptr, v: Ptr, T: number, N: number, tau: number, invTau: number, vth: number, vreset: number, decayInput: number, spikes: Ptr, bits: Ptr, h: Ptr): void;
   rank1Add(m: Ptr, ldm: number, bb: Ptr, u: Ptr, batch: number, d: number): void;
   lmuFir(u: Ptr, t0: number, t1: number, ht: Ptr, d: number, out: Ptr, ldo: number): void;
   lmuFft(u: Ptr, L: number, spec: Ptr, d: number, tab: Ptr, work: Ptr, out: Ptr, ldo: number): void;

@@ -319,7 +319,10 @@ export function lif(x: Tensor, v: Tensor, outputs: LIFOutputs, params: LIFParams
   const vth = params.vThreshold ?? 1;
   const vr = params.vReset ?? 0;
   if (!Number.isFinite(vth) || !Number.isFinite(vr)) throw new ArgumentError(`${op}: vThreshold and vReset must be finite, got ${vth}, ${vr}`);
-  x.core.kernel('lif')(x.ptr, v.ptr, T, N, tau, vth, vr, params.decayInput === false ? 0 : 1,
+  // 1/τ exact (τ a power of two, e.g. the models' τ = 2): multiply, which gives the same bits as dividing
+  const inv = 1 / tau;
+  const invTau = Math.fround(tau) === tau && Number.isInteger(Math.log2(tau)) && Math.abs(Math.log2(tau)) < 100 ? inv : 0;
+  x.core.kernel('lif')(x.ptr, v.ptr, T, N, tau, invTau, vth, vr, params.decayInput === false ? 0 : 1,
     outputs.spikes?.ptr ?? 0, outputs.bits?.ptr ?? 0, outputs.h?.ptr ?? 0);
 }
 

@@ -243,7 +243,7 @@ describe('mean over an axis', () => {
 
 describe('LIF multi-step', () => {
   it('equals the float32 oracle exactly (spikes, h, bits, state) for every N and parameter set', () => {
-    const params = [{}, { vThreshold: 0.5 }, { tau: 3, vThreshold: 0.7, vReset: -0.2 }, { decayInput: false, tau: 1.5 }];
+    const params = [{}, { vThreshold: 0.5 }, { tau: 3, vThreshold: 0.7, vReset: -0.2 }, { decayInput: false, tau: 1.5 }, { tau: 4, vThreshold: 0.3 }, { tau: 0.5, decayInput: false }];
     for (const p of params) for (const N of GRID) {
       const T = 7;
       const xv = randomF32(T * N, N * 17 + T, -0.5, 2.5);
