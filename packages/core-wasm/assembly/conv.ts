@@ -5,7 +5,7 @@
 // SIMD tiles: 4 output channels × 8 positions. Spike-input variants take x bit-packed along the last axis
 // (rows of ⌈len/32⌉ u32 words) and add w where a spike is set (w AND lane-mask), never multiply; they equal the
 // dense kernels on 0/1 inputs bit for bit. A 1-D conv is the 2-D loop with one row and K taps, so both share it.
-import { bit1, bits4, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePartial } from './simd';
+import { bit1, bitsWindow, loadMasked, maskFromBits4, reluIf, reluIfScalar, storePartial } from './simd';
 
 @inline function wOffset(co: i32, ci: i32, Cin: i32, taps: i32): usize {
   return (<usize>(co * Cin + ci) * <usize>taps) << 2;
@@ -45,9 +45,64 @@ import { bit1, bits4, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePart
 }
 
 /**
+ * One 4-channel × 8-position output tile of the shared SIMD convolution: all Cin × KH × KW taps, then bias, ReLU
+ * and the store. `spike` (bit-packed input, weights masked in) and `interior` (every tap of the tile inside the
+ * row: plain loads, no padding checks) are compile-time constants at each call site, so each instantiation keeps
+ * only its own branches; KH and KW are constants too, so the tap loops unroll.
+ */
+@inline function convTile(xb: usize, xplaneB: usize, xrowB: usize, w: usize, yb: usize, rowB: usize, planeB: usize,
+  bias: usize, relu: i32, Cin: i32, Cout: i32, co: i32, r: i32, t: i32, rows: i32, cols: i32, words: i32,
+  KH: i32, KW: i32, spike: bool, interior: bool): void {
+  const taps = KH * KW;
+  const ph = KH >> 1, pw = KW >> 1;
+  const nco = min(4, Cout - co);
+  // Channels beyond Cout reuse the last valid channel's weights; their results are not stored.
+  const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+  for (let ci = 0; ci < Cin; ci++) {
+    const xp = xb + <usize>ci * xplaneB;
+    const w0 = w + wOffset(co, ci, Cin, taps), w1 = w + wOffset(c1, ci, Cin, taps);
+    const w2 = w + wOffset(c2, ci, Cin, taps), w3 = w + wOffset(c3, ci, Cin, taps);
+    for (let ky = 0; ky < KH; ky++) {
+      const rr = r + ky - ph;
+      if (rr < 0 || rr >= rows) continue;
+      const xr = xp + <usize>rr * xrowB;
+      // spike input: the 8 + 2·pw bits this row contributes to the tile, fetched once for all kx
+      const win: u32 = spike ? bitsWindow(xr, t - pw, words) & ((<u32>1 << <u32>(8 + 2 * pw)) - 1) : 0;
+      if (spike && win == 0) continue;
+      for (let kx = 0; kx < KW; kx++) {
+        let v0: v128, v1: v128;
+        const pos = t + kx - pw;
+        if (spike) {
+          v0 = maskFromBits4((win >>> <u32>kx) & 0xf);
+          v1 = maskFromBits4((win >>> <u32>(kx + 4)) & 0xf);
+        } else if (interior) {
+          v0 = v128.load(xr + (<usize>pos << 2));
+          v1 = v128.load(xr + (<usize>pos << 2), 16);
+        } else {
+          v0 = loadMasked(xr, pos, cols);
+          v1 = loadMasked(xr, pos + 4, cols);
+        }
+        const o = <usize>(ky * KW + kx) << 2;
+        let s = v128.load32_splat(w0 + o);
+        a00 = tap(a00, s, v0, spike); a01 = tap(a01, s, v1, spike);
+        s = v128.load32_splat(w1 + o);
+        a10 = tap(a10, s, v0, spike); a11 = tap(a11, s, v1, spike);
+        s = v128.load32_splat(w2 + o);
+        a20 = tap(a20, s, v0, spike); a21 = tap(a21, s, v1, spike);
+        s = v128.load32_splat(w3 + o);
+        a30 = tap(a30, s, v0, spike); a31 = tap(a31, s, v1, spike);
+      }
+    }
+  }
+  storeTile(yb + <usize>r * rowB, planeB, co, nco, t, cols, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
+}
+
+/**
  * The shared SIMD convolution: `rows` × `cols` outputs per plane, KH × KW taps (padding KH/2, KW/2); KH = 1 makes
- * it a conv1d. Input rows are f32 (dense) or u32 bit words (spike); `spike` is a compile-time constant at every
- * call site, so each instantiation keeps only its own branch.
+ * it a conv1d. Input rows are f32 (dense) or u32 bit words (spike). Tiles whose taps all fall inside the row take
+ * the interior instantiation (plain loads).
  */
 @inline function convSimd(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, rows: i32, cols: i32, KH: i32, KW: i32, relu: i32, spike: bool): void {
   const words = (cols + 31) >> 5;
@@ -55,52 +110,18 @@ import { bit1, bits4, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePart
   const xplaneB = <usize>rows * xrowB;
   const rowB = <usize>cols << 2;
   const planeB = <usize>rows * rowB;
-  const taps = KH * KW;
-  const ph = KH >> 1, pw = KW >> 1;
+  const pw = KW >> 1;
   for (let b = 0; b < B; b++) {
     const xb = x + <usize>b * <usize>Cin * xplaneB;
     const yb = y + <usize>b * <usize>Cout * planeB;
     for (let co = 0; co < Cout; co += 4) {
-      const nco = min(4, Cout - co);
-      // Rows beyond Cout reuse the last valid channel's weights; their results are not stored.
-      const c1 = min(co + 1, Cout - 1), c2 = min(co + 2, Cout - 1), c3 = min(co + 3, Cout - 1);
       for (let r = 0; r < rows; r++) {
         for (let t = 0; t < cols; t += 8) {
-          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-          for (let ci = 0; ci < Cin; ci++) {
-            const xp = xb + <usize>ci * xplaneB;
-            const w0 = w + wOffset(co, ci, Cin, taps), w1 = w + wOffset(c1, ci, Cin, taps);
-            const w2 = w + wOffset(c2, ci, Cin, taps), w3 = w + wOffset(c3, ci, Cin, taps);
-            for (let ky = 0; ky < KH; ky++) {
-              const rr = r + ky - ph;
-              if (rr < 0 || rr >= rows) continue;
-              const xr = xp + <usize>rr * xrowB;
-              for (let kx = 0; kx < KW; kx++) {
-                let v0: v128, v1: v128;
-                if (spike) {
-                  const lo = bits4(xr, t + kx - pw, words);
-                  const hi = bits4(xr, t + 4 + kx - pw, words);
-                  if ((lo | hi) == 0) continue;
-                  v0 = maskFromBits4(lo);
-                  v1 = maskFromBits4(hi);
-                } else {
-                  v0 = loadPadded(xr, t + kx - pw, cols);
-                  v1 = loadPadded(xr, t + 4 + kx - pw, cols);
-                }
-                const o = <usize>(ky * KW + kx) << 2;
-                let s = v128.load32_splat(w0 + o);
-                a00 = tap(a00, s, v0, spike); a01 = tap(a01, s, v1, spike);
-                s = v128.load32_splat(w1 + o);
-                a10 = tap(a10, s, v0, spike); a11 = tap(a11, s, v1, spike);
-                s = v128.load32_splat(w2 + o);
-                a20 = tap(a20, s, v0, spike); a21 = tap(a21, s, v1, spike);
-                s = v128.load32_splat(w3 + o);
-                a30 = tap(a30, s, v0, spike); a31 = tap(a31, s, v1, spike);
-              }
-            }
+          if (!spike && t - pw >= 0 && t + 8 + pw <= cols) {
+            convTile(xb, xplaneB, xrowB, w, yb, rowB, planeB, bias, relu, Cin, Cout, co, r, t, rows, cols, words, KH, KW, spike, true);
+          } else {
+            convTile(xb, xplaneB, xrowB, w, yb, rowB, planeB, bias, relu, Cin, Cout, co, r, t, rows, cols, words, KH, KW, spike, false);
           }
-          storeTile(yb + <usize>r * rowB, planeB, co, nco, t, cols, bias, relu, a00, a01, a10, a11, a20, a21, a30, a31);
         }
       }
     }
@@ -149,7 +170,8 @@ import { bit1, bits4, loadPadded, maskFromBits4, reluIf, reluIfScalar, storePart
 }
 
 export function f32_conv1d_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, false);
+  if (K == 1) convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, 1, relu, false);
+  else convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, 3, relu, false);
 }
 
 export function f32_conv1d_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
@@ -158,7 +180,8 @@ export function f32_conv1d_scalar(x: usize, w: usize, bias: usize, y: usize, B: 
 
 /** Spike-input conv1d: x bit-packed [B, Cin, ⌈L/32⌉ words]. */
 export function f32_conv1d_spike_simd128(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {
-  convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, K, relu, true);
+  if (K == 1) convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, 1, relu, true);
+  else convSimd(x, w, bias, y, B, Cin, Cout, 1, L, 1, 3, relu, true);
 }
 
 export function f32_conv1d_spike_scalar(x: usize, w: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, L: i32, K: i32, relu: i32): void {

@@ -14,6 +14,15 @@
   return v;
 }
 
+/** Loads 4 f32 at `row[pos..pos+4)` and zeroes the lanes outside [0, len) with a mask instead of branches. The load
+ *  itself may touch up to 16 bytes before or after the row (neighbouring data, masked away): callers keep that
+ *  inside memory (the TS allocator leaves slack at the end of memory; pos ≥ −3 and row ≥ 16 at the start). */
+@inline export function loadMasked(row: usize, pos: i32, len: i32): v128 {
+  const idx = i32x4.add(i32x4.splat(pos), i32x4(0, 1, 2, 3));
+  const ok = v128.and(i32x4.ge_s(idx, i32x4.splat(0)), i32x4.lt_s(idx, i32x4.splat(len)));
+  return v128.and(v128.load(row + (<usize>pos << 2)), ok);
+}
+
 /** Stores the first min(n, 4) lanes of `v` at `p` (row tails; n ≤ 0 stores nothing). */
 @inline export function storePartial(p: usize, v: v128, n: i32): void {
   if (n >= 4) {
@@ -40,9 +49,17 @@
   return relu ? max<f32>(x, 0) : x;
 }
 
-/** Four bits `b & 0xF` → an all-ones lane where the bit is set (lane i ← bit i). */
+/** 16 lane masks: entry b has lane i all-ones where bit i of b is set (256 bytes of static data). */
+const MASK4 = memory.data<u32>([
+  0, 0, 0, 0, -1, 0, 0, 0, 0, -1, 0, 0, -1, -1, 0, 0,
+  0, 0, -1, 0, -1, 0, -1, 0, 0, -1, -1, 0, -1, -1, -1, 0,
+  0, 0, 0, -1, -1, 0, 0, -1, 0, -1, 0, -1, -1, -1, 0, -1,
+  0, 0, -1, -1, -1, 0, -1, -1, 0, -1, -1, -1, -1, -1, -1, -1,
+], 16);
+
+/** Four bits `b` (0 ≤ b < 16) → an all-ones lane where the bit is set (lane i ← bit i), by table look-up. */
 @inline export function maskFromBits4(b: u32): v128 {
-  return i32x4.ne(v128.and(i32x4.splat(b), i32x4(1, 2, 4, 8)), i32x4.splat(0));
+  return v128.load(MASK4 + (<usize>b << 4));
 }
 
 /** The 4 spike bits at positions pos..pos+3 of a bit-packed row of `words` u32 words (bit i of word w is position
@@ -59,6 +76,18 @@
   let b = load<u32>(row + (<usize>wi << 2)) >>> sh;
   if (sh > 28 && wi + 1 < words) b |= load<u32>(row + (<usize>(wi + 1) << 2)) << (32 - sh);
   return b & 0xf;
+}
+
+/** The 32 spike bits starting at position pos (−31 ≤ pos) of a bit-packed row of `words` u32 words: bit i of the
+ *  result is position pos + i; positions outside [0, 32·words) read as 0. */
+@inline export function bitsWindow(row: usize, pos: i32, words: i32): u32 {
+  if (pos < 0) return words > 0 ? load<u32>(row) << <u32>(-pos) : 0;
+  const wi = pos >>> 5;
+  if (wi >= words) return 0;
+  const sh = <u32>(pos & 31);
+  let b = load<u32>(row + (<usize>wi << 2)) >>> sh;
+  if (sh != 0 && wi + 1 < words) b |= load<u32>(row + (<usize>(wi + 1) << 2)) << (32 - sh);
+  return b;
 }
 
 /** One spike bit at position pos (0 outside [0, 32·words)). */

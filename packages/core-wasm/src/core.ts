@@ -5,6 +5,9 @@ import { KERNELS, type Backend, type KernelName, type KernelSignatures } from '.
 export type DType = 'f32' | 'i32' | 'bits';
 
 const WASM_PAGE = 65536;
+/** Bytes kept free at the end of memory: edge tiles of the SIMD kernels may read (and mask away) up to 32 bytes past
+ *  a row, so no tensor may end right at the end of memory. */
+const TAIL_SLACK = 64;
 const ALIGN = 16;
 
 /**
@@ -145,7 +148,7 @@ export class Core {
       }
     }
     const base = (this.exports.heap_base as () => number)();
-    const end = this.memory.buffer.byteLength;
+    const end = this.memory.buffer.byteLength - TAIL_SLACK;
     this.free_.push([base, end - base]);
   }
 
@@ -177,7 +180,7 @@ export class Core {
       }
     }
     const last = this.free_[this.free_.length - 1];
-    const end = this.memory.buffer.byteLength;
+    const end = this.memory.buffer.byteLength - TAIL_SLACK;
     const tailFree = last && last[0] + last[1] === end ? last[1] : 0;
     const need = size - tailFree;
     const pages = Math.ceil(need / WASM_PAGE);
