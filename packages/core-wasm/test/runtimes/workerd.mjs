@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const TIMEOUT_MS = 60_000;
-const COMPATIBILITY_DATE = '2026-11-01';
+const COMPATIBILITY_DATE = '2026-10-01'; // must not be later than the workerd build's own date (package.json pins workerd)
 const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
 const fixturesDir = fileURLToPath(new URL('../../../../../shared/fixtures/', import.meta.url));
 
