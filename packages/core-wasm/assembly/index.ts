@@ -3,6 +3,7 @@
 export * from './dense';
 export * from './conv';
 export * from './norm';
+export * from './eltwise';
 export * from './lif';
 export * from './lmu';
 export * from './fft';

@@ -5,7 +5,7 @@ export {
   SpikewasmError, ShapeError, DTypeError, ArgumentError, InitError, SafetensorsError, fmtShape,
 } from './errors.js';
 export {
-  packDense, linear, linearSpike, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu,
+  packDense, linear, linearSpike, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu, add,
   pool3x3s2Size, maxPool3x3s2, meanAxis, lif, lmuStep, lmuFir, lmuFirStep, packSpikes, packSpikesTransposed,
   packSpikesColumns, unpackSpikes, spikeAndPopcount, matmulCountsBits, matmulBitsCounts, countsToF32, expectTensor,
   prepareLmuFft, lmuFft,
@@ -13,7 +13,11 @@ export {
 } from './ops.js';
 export {
   parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES,
+  SafetensorsHeaderLengthError, SafetensorsHeaderError, SafetensorsEntryError, SafetensorsDuplicateError,
+  SafetensorsMetadataError, SafetensorsDTypeError, SafetensorsShapeError, SafetensorsOffsetError,
+  SafetensorsOverlapError, SafetensorsGapError, SafetensorsNonFiniteError, SafetensorsBoolError,
   type SafetensorsDType, type SafetensorsFile, type LoadedTensor, type TensorData, type TensorToWrite,
+  type ParseSafetensorsOptions,
 } from './safetensors.js';
 export {
   lmuContinuous, lmuDiscretize, lmuImpulseResponse, expm, toFloat32, type LmuMatrices,

@@ -14,6 +14,7 @@ export interface KernelSignatures {
   conv2d3x3Spike(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, B: number, Cin: number, Cout: number, H: number, W: number, relu: number): void;
   affine(x: Ptr, y: Ptr, outer: number, C: number, inner: number, scale: Ptr, shift: Ptr, relu: number): void;
   relu(x: Ptr, y: Ptr, n: number): void;
+  add(a: Ptr, b: Ptr, y: Ptr, n: number): void;
   gelu(x: Ptr, y: Ptr, n: number): void;
   maxPool3x3s2(x: Ptr, y: Ptr, planes: number, H: number, W: number): void;
   orPool3x3s2(x: Ptr, y: Ptr, planes: number, H: number, W: number): void;
@@ -45,6 +46,7 @@ export const KERNELS: { readonly [K in KernelName]: { readonly scalar: string; r
   conv2d3x3Spike: { scalar: 'f32_conv2d3x3_spike_scalar', simd: 'f32_conv2d3x3_spike_simd128' },
   affine: { scalar: 'f32_affine_scalar', simd: 'f32_affine_simd128' },
   relu: { scalar: 'f32_relu_scalar', simd: 'f32_relu_simd128' },
+  add: { scalar: 'f32_add_scalar', simd: 'f32_add_simd128' },
   gelu: { scalar: 'f32_gelu_scalar', simd: 'f32_gelu_simd128' },
   maxPool3x3s2: { scalar: 'f32_maxpool3x3s2_scalar', simd: 'f32_maxpool3x3s2_simd128' },
   orPool3x3s2: { scalar: 'spike_orpool3x3s2_scalar', simd: 'spike_orpool3x3s2_simd128' },

@@ -227,6 +227,17 @@ function unary(op: string, kernel: 'relu' | 'gelu', x: Tensor, out: Tensor): Ten
   return out;
 }
 
+/** out = a + b element-wise (float32, one rounding), e.g. the residual add of a spiking block. In place allowed. */
+export function add(a: Tensor, b: Tensor, out: Tensor): Tensor {
+  const op = 'add';
+  expectTensor(op, 'a', a, 'f32', a.shape);
+  expectTensor(op, 'b', b, 'f32', a.shape);
+  expectTensor(op, 'output', out, 'f32', a.shape);
+  sameCore(op, a, b, out);
+  a.core.kernel('add')(a.ptr, b.ptr, out.ptr, a.size);
+  return out;
+}
+
 /** ReLU, max(x, 0) (NaN propagates). In place allowed. */
 export function relu(x: Tensor, out: Tensor): Tensor {
   return unary('relu', 'relu', x, out);
@@ -296,23 +307,26 @@ export interface LIFOutputs {
 }
 
 /**
- * Multi-step LIF (shared/spec/lif.md): x [T, ...N] with the membrane `v` [...N] as state, read and updated in place
- * (keep it between calls to stream; fill it with V_reset to reset). Per element in float32, in this order:
- * h = v + (x − (v − V_reset))/τ; s = h ≥ V_th; v = s ? V_reset : h. A T-step call equals T one-step calls bit for bit.
- * Bits are packed per step over the flattened neuron axis.
+ * LIF (shared/spec/lif.md) with the membrane `v` [...N] as state, read and updated in place (keep it between calls
+ * to stream; fill it with V_reset to reset). Multi-step: x [T, ...N]; single-step: x [...N] (the same shape as v).
+ * Per element in float32, in this order: h = v + (x − (v − V_reset))/τ; s = h ≥ V_th; v = s ? V_reset : h. A T-step
+ * call equals T one-step calls bit for bit. Outputs have x's shape, except `bits`: [T, N] (multi-step) or [N]
+ * (single-step), packed per step over the flattened neurons.
+ * @example lif(x, v, { bits }, { vThreshold: 0.5 })
  */
 export function lif(x: Tensor, v: Tensor, outputs: LIFOutputs, params: LIFParams = {}): void {
   const op = 'lif';
-  rank(op, 'input', x, 2);
-  const T = x.shape[0];
-  const nShape = x.shape.slice(1);
+  rank(op, 'input', x, 1);
+  const single = x.shape.length === v.shape.length && x.shape.every((d, i) => d === v.shape[i]);
+  const T = single ? 1 : x.shape[0];
+  const nShape = single ? x.shape : x.shape.slice(1);
   const N = prod(nShape);
   expectTensor(op, 'input', x, 'f32', x.shape);
   expectTensor(op, 'state v', v, 'f32', nShape);
   if (!outputs.spikes && !outputs.bits && !outputs.h) throw new ArgumentError(`${op}: give at least one of outputs.spikes, outputs.bits, outputs.h`);
   if (outputs.spikes) expectTensor(op, 'spikes', outputs.spikes, 'f32', x.shape);
   if (outputs.h) expectTensor(op, 'h', outputs.h, 'f32', x.shape);
-  if (outputs.bits) expectTensor(op, 'bits', outputs.bits, 'bits', [T, N]);
+  if (outputs.bits) expectTensor(op, 'bits', outputs.bits, 'bits', single ? [N] : [T, N]);
   sameCore(op, x, v, outputs.spikes, outputs.bits, outputs.h);
   const tau = params.tau ?? 2;
   if (!(tau > 0) || !Number.isFinite(tau)) throw new ArgumentError(`${op}: tau must be a positive finite number, got ${tau}`);

@@ -6,7 +6,7 @@ import {
   init, initSync, instantiate, Core, KERNELS, UTILITY_EXPORTS, ShapeError, DTypeError, ArgumentError, InitError,
   SpikewasmError, packDense, linear, linearSpike, conv1d, conv2d3x3, lif, spikeAndPopcount, matmulCountsBits,
   matmulBitsCounts, countsToF32, packSpikesTransposed, unpackSpikes, lmuFir, lmuFirStep, prepareLmuFft, lmuFft,
-  channelAffine, maxPool3x3s2, meanAxis, lmuStep, packSpikes, gelu, relu, type KernelName,
+  channelAffine, maxPool3x3s2, meanAxis, lmuStep, packSpikes, gelu, relu, add, type KernelName,
 } from '../src/index.js';
 import { randomF32, randomSpikes } from './helpers.js';
 
@@ -157,6 +157,7 @@ describe('no growth: 1e5 calls of every kernel allocate nothing', () => {
       () => lmuStep(mm, ap, bb, uu, mo),
       () => gelu(y, y),
       () => relu(y, y),
+      () => add(y, y, y),
     ];
     // record which kernels the calls reach: every kernel of the table must be among them
     const used = new Set<string>();

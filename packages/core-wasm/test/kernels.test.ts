@@ -186,15 +186,17 @@ describe('batch norm: affine kernel and folding', () => {
   });
 });
 
-describe('ReLU', () => {
-  it('is max(x, 0) exactly; scalar ≡ SIMD', () => {
+describe('ReLU and add', () => {
+  it('are max(x, 0) and fround(a + b) exactly; scalar ≡ SIMD', () => {
     for (const n of [...GRID, 1000]) {
-      const xv = randomF32(n, n, -6, 6);
+      const xv = randomF32(n, n, -6, 6), bv = randomF32(n, n + 1, -3, 3);
       const out = onBackends((arena) => {
         const x = arena.from(xv, [n]);
         const r = runGuarded(arena, [n], 'f32', (o) => ops.relu(x, o));
         expect(Array.from(r)).toEqual(Array.from(xv, (v) => Math.max(v, 0)));
-        return r;
+        const s = runGuarded(arena, [n], 'f32', (o) => ops.add(x, arena.from(bv, [n]), o));
+        expect(Array.from(s)).toEqual(Array.from(xv, (v, i) => Math.fround(v + bv[i])));
+        return s;
       });
       expect(bytesEqual(out.scalar, out.simd)).toBe(true);
     }
@@ -274,14 +276,19 @@ describe('LIF multi-step', () => {
       const x = arena.from(xv, [T, N]);
       const v1 = arena.tensor([N]), s1 = arena.tensor([T, N]);
       ops.lif(x, v1, { spikes: s1 });
-      const v2 = arena.tensor([N]), s2 = arena.tensor([1, N]), x1 = arena.tensor([1, N]);
+      const v2 = arena.tensor([N]), s2 = arena.tensor([N]), x1 = arena.tensor([N]), b1 = arena.tensor([N], 'bits');
+      const b2 = arena.tensor([T, N], 'bits');
+      ops.lif(x, arena.tensor([N]), { bits: b2 });
       const seq: number[] = [];
+      const bitSeq: number[] = [];
       for (let t = 0; t < T; t++) {
-        x1.set(xv.subarray(t * N, (t + 1) * N));
-        ops.lif(x1, v2, { spikes: s2 });
+        x1.set(xv.subarray(t * N, (t + 1) * N)); // single-step mode: x has v's shape
+        ops.lif(x1, v2, { spikes: s2, bits: b1 });
         seq.push(...s2.f32);
+        bitSeq.push(...b1.data);
       }
       expect(seq).toEqual(Array.from(s1.f32));
+      expect(bitSeq).toEqual(Array.from(b2.data));
       expect(bytesEqual(v1.f32, v2.f32)).toBe(true);
       arena.dispose();
     }

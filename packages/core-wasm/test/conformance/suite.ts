@@ -56,6 +56,7 @@ const CASES: Record<string, Case> = {
   },
   relu(a, emit) {
     emit(ops.relu(a.from(rand(67, 3), [67]), a.tensor([67])));
+    emit(ops.add(a.from(rand(67, 4), [67]), a.from(rand(67, 5), [67]), a.tensor([67])));
   },
   gelu(a, emit) {
     const x = rand(1003, 4, -8, 8);
