@@ -1,12 +1,4 @@
-import type { LIFParams } from '@spikewasm/core-wasm';
-
-/**
- * spikingjelly's MultiStepLIFNode defaults, as both LMUFormer and Spikformer configure it (shared/spec/lif.md):
- * τ = 2, V_th = 1, hard reset to V_reset = 0, decay_input = true.
- */
-export const LIF_DEFAULTS: Readonly<Required<LIFParams>> = Object.freeze({
-  tau: 2,
-  vThreshold: 1,
-  vReset: 0,
-  decayInput: true,
-});
+export { type SpikingModule, type LayerCost, walk, resetNet } from './module.js';
+export { SpikeTensor } from './spike-tensor.js';
+export { LIFNode, type LIFNodeOptions, type LIFNodeOutputs } from './lif-node.js';
+export { LIF_DEFAULTS } from './defaults.js';
