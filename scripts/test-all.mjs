@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = join(root, 'packages/core-wasm');
+const pkg = join(root, 'conformance');
 const fixtures = resolve(root, '../shared/fixtures');
 const RUNNER_TIMEOUT_MS = 90_000;
 const started = performance.now();
@@ -43,16 +43,16 @@ const vitest = await run('npx', ['vitest', 'run'], { inherit: true });
 
 // (b) Conformance bundles, then the four runtimes (in parallel: each is a separate process).
 console.log('\n━━ cross-runtime conformance ━━');
-const bundle = await run(process.execPath, [join(pkg, 'scripts/build-conformance.mjs')]);
+const bundle = await run(process.execPath, [join(pkg, 'build.mjs')]);
 process.stdout.write(bundle.stdout);
 if (bundle.code !== 0) process.stderr.write(bundle.stderr);
 
 const RUNTIMES = {
-  node: [process.execPath, [join(pkg, 'test/runtimes/node.mjs')]],
-  deno: [join(root, 'node_modules/.bin/deno'), ['run', '--no-config', `--allow-read=${pkg},${fixtures}`, join(pkg, 'test/runtimes/deno.mjs')],
+  node: [process.execPath, [join(pkg, 'runtimes/node.mjs')]],
+  deno: [join(root, 'node_modules/.bin/deno'), ['run', '--no-config', `--allow-read=${pkg},${fixtures}`, join(pkg, 'runtimes/deno.mjs')],
     { DENO_NO_UPDATE_CHECK: '1', DENO_NO_PACKAGE_JSON: '1', NO_COLOR: '1' }],
-  chromium: [process.execPath, [join(pkg, 'test/runtimes/chromium.mjs')]],
-  workerd: [process.execPath, [join(pkg, 'test/runtimes/workerd.mjs')]],
+  chromium: [process.execPath, [join(pkg, 'runtimes/chromium.mjs')]],
+  workerd: [process.execPath, [join(pkg, 'runtimes/workerd.mjs')]],
 };
 const names = Object.keys(RUNTIMES);
 

@@ -5,6 +5,7 @@ import type { Arena, Core, Tensor } from '../../src/core.js';
 import { parseSafetensors } from '../../src/safetensors.js';
 import * as ops from '../../src/ops.js';
 import { randomF32, randomSpikes } from '../random.js';
+import { sha256, bytesOf } from './hash.js';
 import { runLifFixture, runLmuFixture, runSsaFixture } from './pipelines.js';
 
 /** The fixture files the suite needs, by file name. */
@@ -113,21 +114,6 @@ const CASES: Record<string, Case> = {
   },
 };
 
-async function sha256(parts: Uint8Array[]): Promise<string> {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { all.set(p, o); o += p.byteLength; }
-  const h = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-  return Array.from(h, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-const bytesOf = (t: Tensor | ArrayBufferView): Uint8Array => {
-  const v = 'ptr' in t ? t.data : t;
-  return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-};
-
 /** Runs every suite; returns suite name → SHA-256 (hex) of its output bytes. */
 export async function runConformance(core: Core, fixtures: Record<string, Uint8Array>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -137,7 +123,7 @@ export async function runConformance(core: Core, fixtures: Record<string, Uint8A
       const arena = core.arena();
       const parts: Uint8Array[] = [];
       try {
-        run(arena, (t) => parts.push(bytesOf(t)));
+        run(arena, (t) => parts.push(bytesOf('ptr' in t ? t.data : t)));
       } finally {
         arena.dispose();
         core.backend = 'simd';

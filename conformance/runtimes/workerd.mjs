@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 
 const TIMEOUT_MS = 60_000;
 const COMPATIBILITY_DATE = '2026-10-01'; // must not be later than the workerd build's own date (package.json pins workerd)
-const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
-const fixturesDir = fileURLToPath(new URL('../../../../../shared/fixtures/', import.meta.url));
+const pkgDir = fileURLToPath(new URL('../', import.meta.url)); // conformance/
+const fixturesDir = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 
 /** The workerd binary: the platform package's, else the `workerd` package's bin (a copy of it, or a shim). */
 function workerdBinary() {
@@ -21,7 +21,7 @@ function workerdBinary() {
   for (const spec of [`@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : process.arch}/bin/workerd`, 'workerd/bin/workerd']) {
     try { return require.resolve(spec); } catch { /* next */ }
   }
-  const bin = join(pkgDir, '../../node_modules/.bin/workerd');
+  const bin = join(pkgDir, '../node_modules/.bin/workerd');
   if (existsSync(bin)) return bin;
   throw new Error('workerd binary not found (npm install workerd)');
 }
@@ -54,7 +54,7 @@ const timer = setTimeout(() => {
 }, TIMEOUT_MS);
 
 try {
-  const { CONFORMANCE_FIXTURES } = await import(new URL('../../build/conformance.mjs', import.meta.url).href);
+  const { CONFORMANCE_FIXTURES } = await import(new URL('../build/conformance.mjs', import.meta.url).href);
   const bin = workerdBinary();
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().replace(/^workerd\s+/, '');
 

@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-const bundle = new URL('../../build/conformance.mjs', import.meta.url);
+const bundle = new URL('../build/conformance.mjs', import.meta.url);
 // <repo>/../shared/fixtures
-const fixturesDir = new URL('../../../../../shared/fixtures/', import.meta.url);
+const fixturesDir = new URL('../../../shared/fixtures/', import.meta.url);
 
 try {
   const { init, runConformance, CONFORMANCE_FIXTURES } = await import(bundle.href);

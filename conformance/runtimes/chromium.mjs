@@ -1,6 +1,6 @@
 // Conformance runner for headless Chromium (playwright-core, Debian's /usr/bin/chromium): prints one JSON line
 // {"runtime","version","hashes"} to stdout. A local HTTP server on 127.0.0.1 (random port) serves
-//   /build/*     packages/core-wasm/build (conformance.mjs, spikewasm.wasm as application/wasm)
+//   /build/*     conformance/build (conformance.mjs, spikewasm.wasm as application/wasm)
 //   /fixtures/*  <repo>/../shared/fixtures
 // so that the bundle's default `new URL('../build/spikewasm.wasm', import.meta.url)` is fetched by init().
 import { createServer } from 'node:http';
@@ -9,10 +9,10 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
+const pkgDir = fileURLToPath(new URL('../', import.meta.url)); // conformance/
 const roots = {
   '/build/': resolve(pkgDir, 'build'),
-  '/fixtures/': resolve(fileURLToPath(new URL('../../../../../shared/fixtures/', import.meta.url))),
+  '/fixtures/': resolve(fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url))),
 };
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 const TIMEOUT_MS = 60_000;

@@ -2,9 +2,9 @@
 //   deno run --allow-read=<packages/core-wasm>,<shared/fixtures> test/runtimes/deno.mjs
 // ): prints one JSON line {"runtime","version","hashes"} to stdout. init() with no argument reads
 // build/spikewasm.wasm through node:fs/promises, which Deno provides.
-const bundle = new URL('../../build/conformance.mjs', import.meta.url);
+const bundle = new URL('../build/conformance.mjs', import.meta.url);
 // <repo>/../shared/fixtures
-const fixturesDir = new URL('../../../../../shared/fixtures/', import.meta.url);
+const fixturesDir = new URL('../../../shared/fixtures/', import.meta.url);
 
 try {
   const { init, runConformance, CONFORMANCE_FIXTURES } = await import(bundle.href);

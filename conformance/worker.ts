@@ -1,10 +1,9 @@
-// workerd entry for the conformance suite (scripts/build-conformance.mjs → build/conformance.worker.mjs).
+// workerd entry for the conformance suite (conformance/build.mjs → build/conformance.worker.mjs).
 // workerd refuses to compile Wasm from bytes and has no file system: the .wasm is imported as a compiled module
 // (the build marks it external as `./spikewasm.wasm`, which the capnp config provides as a `wasm` module) and the
 // fixture files are `data` modules named `fixtures/<file name>` (imported as ArrayBuffers).
-import wasmModule from '../../build/spikewasm.wasm';
-import { CONFORMANCE_FIXTURES, runConformance } from './suite.js';
-import { init } from '../../src/loader.js';
+import wasmModule from '../packages/core-wasm/build/spikewasm.wasm';
+import { CONFORMANCE_FIXTURES, runConformance, init } from './entry.js';
 
 async function loadFixtures(): Promise<Record<string, Uint8Array>> {
   const out: Record<string, Uint8Array> = {};
