@@ -78,20 +78,20 @@ function spikeBits(api, arena, shape, seed, p = FIRING_RATE) {
   return b;
 }
 
-/** Iterations of one call of the peak probe (128 FLOP each); about 0.5 ms at ~60 GFLOP/s. */
+/** Iterations of one call of the peak probe (96 FLOP each); about 0.8 ms at ~30 GFLOP/s. */
 export const PEAK_ITERS = 1 << 18;
 
 /**
- * The machine's single-thread f32x4 peak probe: 16 independent f32x4 mul+add chains, 128 FLOP per iteration (no FMA
+ * The machine's single-thread f32x4 peak probe: 12 independent f32x4 mul+add chains, 96 FLOP per iteration (no FMA
  * in baseline Wasm SIMD, so this is the mul+add peak the kernels can reach). Backend-independent.
  */
 export function peakCase(iters = PEAK_ITERS) {
   return {
     id: 'peak.f32x4',
     group: 'peak',
-    name: `f32x4 peak (16 mul+add chains × ${iters})`,
-    params: { iters, flopPerIter: 128 },
-    work: { flop: 128 * iters },
+    name: `f32x4 peak (12 mul+add chains × ${iters})`,
+    params: { iters, flopPerIter: 96 },
+    work: { flop: 96 * iters },
     primary: 'flop',
     backends: ['simd'],
     setup({ core }) {

@@ -215,7 +215,7 @@ console.log('           preempted it (samples inflated; the min is then the bett
 const over = results.filter((r) => r.pctOfPeak > 100 && !r.denseEquivalent);
 if (over.length) {
   console.log(`note: ${over.length} case(s) exceed 100% of the probe (${over.map((r) => `${r.id} [${r.backend}]`).join(', ')}).`);
-  console.log('      f32x4_peak_simd128 runs 16 dependent mul→add chains; a kernel above it means the probe is still latency-bound');
+  console.log('      f32x4_peak_simd128 runs 12 dependent mul→add chains; a kernel above it means the probe is still latency-bound');
   console.log('      on this core (or the machine was busier while the probe ran).');
 }
 const wall = (performance.now() - t0) / 1000;
