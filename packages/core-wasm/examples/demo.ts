@@ -13,7 +13,11 @@ const equal = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) k++;
   return k;
 };
-const mean = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (s: number, x: number) => s + x, 0) as number / a.length;
+const mean = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s / a.length;
+};
 
 const t0 = performance.now();
 const core = await init();

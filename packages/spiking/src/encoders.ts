@@ -203,6 +203,8 @@ export class RateEncoder implements SpikingModule {
   }
 
   /** Draws out.shape[0] = T steps of spikes for the probabilities p [...N] into out [T, ...N] (bits or f32 0/1). */
+  encode(p: Tensor, out: SpikeTensor): SpikeTensor;
+  encode(p: Tensor, out: Tensor): Tensor;
   encode(p: Tensor, out: SpikeTensor | Tensor): SpikeTensor | Tensor {
     const op = `${this.name}.encode`;
     expectTensor(op, 'p', p, 'f32', p.shape);
