@@ -29,7 +29,10 @@ export interface LayerCost {
   analog: boolean;
 }
 
-/** Depth-first walk over a module tree, parents before children. */
+/**
+ * Depth-first walk over a module tree, parents before children.
+ * @example for (const m of walk(model)) console.log(m.name);
+ */
 export function* walk(model: SpikingModule): Generator<SpikingModule> {
   yield model;
   if (model.children) for (const c of model.children()) yield* walk(c);

@@ -6,6 +6,7 @@ import { walk, type LayerCost, type SpikingModule } from './module.js';
  * Energy per operation of the Spikformer paper's estimate (Zhou et al., ICLR 2023, following Horowitz, "Computing's
  * energy problem", ISSCC 2014): 32-bit floating point in 45 nm CMOS, a multiply-accumulate costs 4.6 pJ (3.7 pJ
  * multiply + 0.9 pJ add) and an accumulate (one synaptic operation on a spike) 0.9 pJ.
+ * @example profile(model, run, { energy: { ...ENERGY_45NM_FP32, acPJ: 0.77 } })
  */
 export const ENERGY_45NM_FP32: Readonly<{ macPJ: number; acPJ: number }> = Object.freeze({ macPJ: 4.6, acPJ: 0.9 });
 

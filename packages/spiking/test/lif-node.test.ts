@@ -115,3 +115,36 @@ describe('SpikeTensor', () => {
     a.dispose();
   });
 });
+
+describe('LIFNode properties (fast-check)', () => {
+  it('multi-step ≡ looped single-step ≡ the float32 oracle for random shapes, parameters and input scales', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom(0.5, 1, 0.25), fc.constantFrom(2, 3, 1.5, 4), fc.boolean(), fc.double({ min: 0, max: 4, noNaN: true }),
+        (T, N, seed, vThreshold, tau, decayInput, scale) => {
+          const p = { vThreshold, tau, decayInput };
+          const xv = randomF32(T * N, seed, -scale, 2 * scale);
+          const want = lifRef(xv, new Float32Array(N), T, N, p);
+          const a = core.arena();
+          try {
+            const multi = new LIFNode(a, [N], p), single = new LIFNode(a, [N], { ...p, stepMode: 's' });
+            const fm = a.tensor([T, N]);
+            multi.forward(a.from(xv, [T, N]), { floats: fm });
+            const x1 = a.tensor([N]), f1 = a.tensor([N]);
+            for (let t = 0; t < T; t++) {
+              x1.set(xv.subarray(t * N, (t + 1) * N));
+              single.forward(x1, { floats: f1 });
+              for (let n = 0; n < N; n++) if (f1.f32[n] !== want.spikes[t * N + n]) return false;
+            }
+            return Array.from(fm.f32).every((s, i) => s === want.spikes[i]) && multi.v.f32.every((v, i) => Object.is(v, want.v[i]) && Object.is(single.v.f32[i], v));
+          } finally {
+            a.dispose();
+          }
+        },
+      ),
+      { numRuns: 300, seed: 42 },
+    );
+  });
+});
