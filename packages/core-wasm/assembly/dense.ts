@@ -126,14 +126,16 @@ export function f32_gemv_scalar(x: usize, wp: usize, bias: usize, y: usize, N: i
   }
 }
 
-/** Spike-input GEMM: A is binary, bit-packed by row (`words` u32 per row, bit k of row i = A[i, k]). For each row
- *  the set bits are walked in ascending k and the packed weight rows added — no multiplications. 32 outputs
- *  (4 panels) per walk. Equal bit for bit to f32_gemm on the 0/1 floats. */
-export function f32_gemm_spike_simd128(abits: usize, words: i32, wp: usize, bias: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, relu: i32): void {
+/** Spike-input GEMM: A is binary, bit-packed by row (row i starts `lda` u32 words after row i−1 and holds ⌈K/32⌉
+ *  words; bit k of row i = A[i, k]; rows may overlap, e.g. sliding windows of frames). For each row the set bits
+ *  are walked in ascending k and the packed weight rows added — no multiplications. 32 outputs (4 panels) per
+ *  walk. Equal bit for bit to f32_gemm on the 0/1 floats. Bits past K in a row's last word must be 0. */
+export function f32_gemm_spike_simd128(abits: usize, lda: i32, wp: usize, bias: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, relu: i32): void {
   const panels = (N + 7) >> 3;
   const pstride = <usize>K << 5;
+  const words = (K + 31) >> 5;
   for (let i = 0; i < M; i++) {
-    const row = abits + ((<usize>i * <usize>words) << 2);
+    const row = abits + ((<usize>i * <usize>lda) << 2);
     const crow = c + ((<usize>i * <usize>ldc) << 2);
     let p = 0;
     for (; p < panels; p += 4) {
@@ -179,9 +181,10 @@ export function f32_gemm_spike_simd128(abits: usize, words: i32, wp: usize, bias
 }
 
 /** Scalar spike-input GEMM (set bits walked in ascending k, weights added). */
-export function f32_gemm_spike_scalar(abits: usize, words: i32, wp: usize, bias: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, relu: i32): void {
+export function f32_gemm_spike_scalar(abits: usize, lda: i32, wp: usize, bias: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, relu: i32): void {
+  const words = (K + 31) >> 5;
   for (let i = 0; i < M; i++) {
-    const row = abits + ((<usize>i * <usize>words) << 2);
+    const row = abits + ((<usize>i * <usize>lda) << 2);
     for (let n = 0; n < N; n++) {
       const wcol = panelPtr(wp, n >> 3, K) + (<usize>(n & 7) << 2);
       let acc: f32 = 0;

@@ -7,7 +7,7 @@ type Ptr = number;
 export interface KernelSignatures {
   gemm(a: Ptr, lda: number, wp: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number, relu: number): void;
   gemv(x: Ptr, wp: Ptr, bias: Ptr, y: Ptr, N: number, K: number, relu: number): void;
-  gemmSpike(abits: Ptr, words: number, wp: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number, relu: number): void;
+  gemmSpike(abits: Ptr, ldaWords: number, wp: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number, relu: number): void;
   conv1d(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, B: number, Cin: number, Cout: number, L: number, K: number, relu: number): void;
   conv1dSpike(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, B: number, Cin: number, Cout: number, L: number, K: number, relu: number): void;
   conv2d3x3(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, B: number, Cin: number, Cout: number, H: number, W: number, relu: number): void;

@@ -106,6 +106,58 @@ export function linearSpike(x: Tensor, w: PackedDense, out: Tensor, opts: DenseO
   return out;
 }
 
+/**
+ * A dense layer over sliding windows of frames: row r of the (virtual) input matrix is the `span` consecutive
+ * frames x[first + r .. first + r + span) of x [R, C] concatenated (K = span·C), for r < count; out [count, N].
+ * No copy is made: the GEMM reads overlapping rows (stride C). This is how a k-tap convolution over time runs as
+ * one GEMM in the frame-major layout: zero-pad the frames, pack W[co, ci, j] as W'[co, j·C + ci]
+ * ({@link packConv1dAsDense}) and use span = k. With x of dtype `bits` (C a multiple of 32, so frames start on word
+ * boundaries) the spike-input kernel runs; results equal the f32 path bit for bit.
+ * @example linearWindows(paddedFrames, 0, L, 3, packConv1dAsDense(arena, w, Cout, C, 3), out) // [L+2, C] → [L, Cout]
+ */
+export function linearWindows(x: Tensor, first: number, count: number, span: number, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+  const op = 'linearWindows';
+  rank(op, 'input', x, 2);
+  const [R, C] = x.shape;
+  const spike = x.dtype === 'bits';
+  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [R, C]);
+  for (const [k, v] of [['first', first], ['count', count], ['span', span]] as const) {
+    if (!Number.isSafeInteger(v) || v < (k === 'first' ? 0 : 1)) throw new ArgumentError(`${op}: ${k} must be an integer ≥ ${k === 'first' ? 0 : 1}, got ${v}`);
+  }
+  if (first + count - 1 + span > R) throw new ShapeError(`${op}: windows up to frame ${first + count - 1 + span} exceed the input's ${R} frames`);
+  if (w.inFeatures !== span * C) throw new ShapeError(`${op}: weight expects ${w.inFeatures} inputs, windows of ${span} × ${C} give ${span * C}`);
+  if (spike && C % 32 !== 0) throw new ShapeError(`${op}: bit-packed frames need C to be a multiple of 32, got ${C}`);
+  expectTensor(op, 'output', out, 'f32', [count, w.outFeatures]);
+  sameCore(op, x, w.packed, out, opts.bias);
+  const b = checkBias(op, opts.bias, w.outFeatures);
+  const relu = opts.relu ? 1 : 0;
+  if (spike) {
+    const words = C / 32;
+    x.core.kernel('gemmSpike')(x.ptr + first * words * 4, words, w.packed.ptr, b, out.ptr, w.outFeatures, count, w.outFeatures, w.inFeatures, relu);
+  } else {
+    x.core.kernel('gemm')(x.ptr + first * C * 4, C, w.packed.ptr, b, out.ptr, w.outFeatures, count, w.outFeatures, w.inFeatures, relu);
+  }
+  return out;
+}
+
+/**
+ * Packs a conv1d weight W [Cout, Cin, k] (PyTorch layout) as a dense layer over windows of k frames:
+ * W'[co, j·Cin + ci] = W[co, ci, j], for {@link linearWindows}.
+ */
+export function packConv1dAsDense(arena: Arena, weight: ArrayLike<number>, outChannels: number, inChannels: number, kernelSize: number, name = 'conv weight'): PackedDense {
+  if (weight.length !== outChannels * inChannels * kernelSize) {
+    throw new ShapeError(`packConv1dAsDense: ${name} expected ${outChannels}×${inChannels}×${kernelSize} values, got ${weight.length}`);
+  }
+  const K = inChannels * kernelSize;
+  const flat = new Float32Array(outChannels * K);
+  for (let co = 0; co < outChannels; co++) {
+    for (let ci = 0; ci < inChannels; ci++) {
+      for (let j = 0; j < kernelSize; j++) flat[co * K + j * inChannels + ci] = weight[(co * inChannels + ci) * kernelSize + j];
+    }
+  }
+  return packDense(arena, flat, outChannels, K, name);
+}
+
 // ---------------------------------------------------------------- conv
 
 /**

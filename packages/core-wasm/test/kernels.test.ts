@@ -118,6 +118,43 @@ describe('conv1d (k = 1, 3; dense and spike input)', () => {
   });
 });
 
+describe('linearWindows (a conv over time as one GEMM on overlapping frame windows)', () => {
+  it('equals conv1d on transposed data within the bound; bits ≡ floats; scalar ≡ SIMD', () => {
+    for (const [L, C, Cout, k] of [[1, 32, 5, 3], [5, 32, 17, 3], [17, 64, 8, 1], [64, 32, 33, 3], [3, 7, 4, 3]] as const) {
+      const pad = k >> 1;
+      const xv = randomF32(L * C, L * 7 + C), sv = randomSpikes(L * C, L + C * 3);
+      const w = randomF32(Cout * C * k, Cout + k), bias = randomF32(Cout, C);
+      // oracle in the conv1d layout [1, C, L]
+      const tr = (v: Float32Array) => Float32Array.from(ref.transposeRef(v, L, C));
+      const want = ref.conv1dRef(tr(xv), w, bias, 1, C, Cout, L, k);
+      const wantS = ref.conv1dRef(tr(sv), w, bias, 1, C, Cout, L, k);
+      const out = onBackends((arena) => {
+        const padded = arena.tensor([L + 2 * pad, C]);
+        padded.f32.set(xv, pad * C);
+        const pw = ops.packConv1dAsDense(arena, w, Cout, C, k);
+        const bt = arena.from(bias, [Cout]);
+        const y = runGuarded(arena, [L, Cout], 'f32', (o) => ops.linearWindows(padded, 0, L, k, pw, o, { bias: bt }));
+        const yT = Float32Array.from(ref.transposeRef(y, L, Cout));
+        expectBound(`linearWindows L=${L} C=${C} k=${k}`, yT, want, C * k);
+        const sp = arena.tensor([L + 2 * pad, C]);
+        sp.f32.set(sv, pad * C);
+        const dense = runGuarded(arena, [L, Cout], 'f32', (o) => ops.linearWindows(sp, 0, L, k, pw, o, { bias: bt }));
+        expectBound(`linearWindows spikes L=${L}`, Float32Array.from(ref.transposeRef(dense, L, Cout)), wantS, C * k);
+        if (C % 32 === 0) {
+          const bits = arena.tensor([L + 2 * pad, C], 'bits');
+          ops.packSpikes(sp, bits);
+          const viaBits = runGuarded(arena, [L, Cout], 'f32', (o) => ops.linearWindows(bits, 0, L, k, pw, o, { bias: bt }));
+          expect(bytesEqual(viaBits, dense), `bits ≡ floats L=${L} C=${C}`).toBe(true);
+        } else {
+          expect(() => ops.linearWindows(arena.tensor([L + 2 * pad, C], 'bits'), 0, L, k, pw, arena.tensor([L, Cout]))).toThrow(/multiple of 32/);
+        }
+        return y;
+      });
+      expect(bytesEqual(out.scalar, out.simd)).toBe(true);
+    }
+  });
+});
+
 describe('conv2d 3×3 (dense and spike input)', () => {
   const cases: [number, number, number, number][] = [];
   for (const [H, W] of [[1, 1], [3, 4], [4, 5], [5, 15], [8, 16], [3, 17], [2, 33], [16, 16]]) for (const [Cin, Cout] of [[1, 1], [3, 5], [4, 8]]) cases.push([Cin, Cout, H, W]);
