@@ -41,22 +41,7 @@ function rfftInput(u: usize, L: i32, tab: usize, U: usize): void {
     store<f32>(p, im, 4);
   }
   const tw = tab + (<usize>(2 * L + 2) << 2);
-  for (let m = 1; m < L; m <<= 1) {
-    const ts = tw + (<usize>(m - 1) << 3);
-    for (let j = 0; j < m; j++) {
-      const wr = load<f32>(ts + (<usize>j << 3)), wi = -load<f32>(ts + (<usize>j << 3), 4);
-      for (let q = j; q < L; q += 2 * m) {
-        const P = U + (<usize>q << 3), Q = P + (<usize>m << 3);
-        const qr = load<f32>(Q), qi = load<f32>(Q, 4);
-        const tr = wr * qr - wi * qi, ti = wr * qi + wi * qr;
-        const pr = load<f32>(P), pi = load<f32>(P, 4);
-        store<f32>(Q, pr - tr);
-        store<f32>(Q, pi - ti, 4);
-        store<f32>(P, pr + tr);
-        store<f32>(P, pi + ti, 4);
-      }
-    }
-  }
+  for (let m = 1; m < L; m <<= 1) radix2Stage(U, L, tw, m, true);
   // untangle the two real transforms, in place, pairs (k, L−k); X_0 and X_L come from Z_0 alone
   const zr = load<f32>(U), zi = load<f32>(U, 4);
   store<f32>(U, zr + zi);
@@ -282,21 +267,7 @@ function channelScalar(U: usize, L: i32, S: usize, tab: usize, Z: usize, out: us
     }
   }
   if (m < half) {
-    const ts = tw + (<usize>(m - 1) << 3);
-    const mB = <usize>m << 3;
-    for (let j = 0; j < m; j++) {
-      const wr = load<f32>(ts + (<usize>j << 3)), wi = load<f32>(ts + (<usize>j << 3), 4);
-      for (let q = j; q < L; q += 2 * m) {
-        const P = Z + (<usize>q << 3), Q = P + mB;
-        const qr = load<f32>(Q), qi = load<f32>(Q, 4);
-        const tr = wr * qr - wi * qi, ti = wr * qi + wi * qr;
-        const pr = load<f32>(P), pi = load<f32>(P, 4);
-        store<f32>(Q, pr - tr);
-        store<f32>(Q, pi - ti, 4);
-        store<f32>(P, pr + tr);
-        store<f32>(P, pi + ti, 4);
-      }
-    }
+    radix2Stage(Z, L, tw, m, false);
     m <<= 1;
   }
   const rowB = <usize>ldo << 2;
@@ -320,6 +291,27 @@ function channelScalar(U: usize, L: i32, S: usize, tab: usize, Z: usize, out: us
 /** out[t·ldo + i] = Σ_{s≤t} u[s]·H[i, t−s] for t < L, i < d, through the FFT of size 2L (L a power of two).
  *  spec: prepared spectra (⌈d/4⌉ groups of (L+1) bins × 8 f32); tab: twiddles and bit reversal for L; work:
  *  scratch of zOffset(L) + 8L f32, 16-byte aligned. Four channels per pass, one per f32x4 lane. */
+/** One radix-2 decimation-in-time stage of span m over the L complex (re, im) f32 pairs at Z, with the stage's
+ *  twiddles e^{iπj/m} from the table (conjugated for the forward transform). Shared by the scalar paths. */
+@inline function radix2Stage(Z: usize, L: i32, tw: usize, m: i32, conj: bool): void {
+  const ts = tw + (<usize>(m - 1) << 3);
+  const mB = <usize>m << 3;
+  for (let j = 0; j < m; j++) {
+    const wr = load<f32>(ts + (<usize>j << 3));
+    const wi = conj ? -load<f32>(ts + (<usize>j << 3), 4) : load<f32>(ts + (<usize>j << 3), 4);
+    for (let q = j; q < L; q += 2 * m) {
+      const P = Z + (<usize>q << 3), Q = P + mB;
+      const qr = load<f32>(Q), qi = load<f32>(Q, 4);
+      const tr = wr * qr - wi * qi, ti = wr * qi + wi * qr;
+      const pr = load<f32>(P), pi = load<f32>(P, 4);
+      store<f32>(Q, pr - tr);
+      store<f32>(Q, pi - ti, 4);
+      store<f32>(P, pr + tr);
+      store<f32>(P, pi + ti, 4);
+    }
+  }
+}
+
 export function f32_lmu_fft_simd128(u: usize, L: i32, spec: usize, d: i32, tab: usize, work: usize, out: usize, ldo: i32): void {
   const Z = work + (zOffset(L) << 2);
   rfftInput(u, L, tab, work);

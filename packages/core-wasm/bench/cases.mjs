@@ -28,6 +28,9 @@
 //               from ctx.core.backend at call time, so one setup serves both backends.
 //   }
 // ctx = { api, core, arena }.
+import { rng, randomF32, randomSpikes as spikesWithRate } from '../dist/oracle.js';
+
+export { rng, randomF32 };
 
 /** Bumped whenever a case's shapes or work definition change (results of different versions don't compare). */
 export const SUITE_VERSION = 1;
@@ -35,33 +38,8 @@ export const SUITE_VERSION = 1;
 /** Firing probability of the spike inputs. */
 export const FIRING_RATE = 0.3;
 
-/** mulberry32: small seeded PRNG, so every runtime sees the same inputs. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Uniform f32 values in [lo, hi) (no zeros in practice, no subnormals). */
-export function randomF32(n, seed, lo = -1, hi = 1) {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
-
-/** 0/1 floats with firing probability p. */
-export function randomSpikes(n, seed, p = FIRING_RATE) {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() < p ? 1 : 0;
-  return out;
-}
+/** 0/1 floats with the benchmark's firing probability (the seeded generators are the oracle module's). */
+export const randomSpikes = (n, seed, p = FIRING_RATE) => spikesWithRate(n, seed, p);
 
 const prod = (s) => s.reduce((a, b) => a * b, 1);
 

@@ -7,10 +7,10 @@ import {
   expectTensor, ArgumentError, ShapeError, fmtShape,
   type Arena, type BatchNormParams, type Tensor,
 } from '@spikewasm/core-wasm';
-import type { LayerCost, SpikingModule } from './module.js';
+import type { SpikingModule } from './module.js';
 import { LIFNode } from './lif-node.js';
 import { SpikeTensor } from './spike-tensor.js';
-import { BatchNorm, Linear, countNonZero, tagError } from './layers.js';
+import { BatchNorm, Linear, MeteredLayer, countNonZero, tagError } from './layers.js';
 
 /**
  * Association order of the attention product: `'qk_v'` = (Q Kᵀ) V, `'q_kv'` = Q (Kᵀ V), `'auto'` = the cheaper
@@ -70,7 +70,7 @@ export interface AttentionRecord {
  * const att = new BinaryAttention(arena, { numHeads: 12, headDim: 32, tokens: 64 });
  * att.forward(q, k, v, out);   // q, k, v, out [T, B, 64, 384]
  */
-export class BinaryAttention implements SpikingModule {
+export class BinaryAttention extends MeteredLayer implements SpikingModule {
   readonly name: string;
   readonly numHeads: number;
   readonly headDim: number;
@@ -87,10 +87,8 @@ export class BinaryAttention implements SpikingModule {
   private readonly M: Tensor;
   private readonly counts: Tensor;
   private readonly countsF: Tensor;
-  private on = false;
-  private total: LayerCost | null = null;
-
   constructor(arena: Arena, options: BinaryAttentionOptions) {
+    super();
     this.name = options.name ?? 'attention';
     const { numHeads: H, headDim: d, tokens: N } = options;
     for (const [k, v] of [['numHeads', H], ['headDim', d], ['tokens', N]] as const) {
@@ -116,20 +114,6 @@ export class BinaryAttention implements SpikingModule {
     this.M = arena.tensor([d, d], 'i32', `${n}.KᵀV`);
     this.counts = arena.tensor([N, d], 'i32', `${n}.counts`);
     this.countsF = arena.tensor([N, d], 'f32', `${n}.scaled`);
-  }
-
-  get profiling(): boolean {
-    return this.on;
-  }
-
-  set profiling(v: boolean) {
-    if (v && !this.on) this.total = { macs: 0, inputs: 0, nonZero: 0, analog: false };
-    this.on = v;
-  }
-
-  /** Totals since profiling was switched on (null if it never was). */
-  cost(): LayerCost | null {
-    return this.total ? { ...this.total } : null;
   }
 
   /** out = s · Q Kᵀ V per head (see the class). Returns out. */
@@ -178,11 +162,7 @@ export class BinaryAttention implements SpikingModule {
           }
         }
       }
-      if (this.on && this.total) {
-        this.total.macs += G * H * 2 * N * d * (qkFirst ? N : d);
-        this.total.inputs += 3 * q.size;
-        this.total.nonZero += countNonZero(q) + countNonZero(k) + countNonZero(v);
-      }
+      if (this.profiling) this.addCost(G * H * 2 * N * d * (qkFirst ? N : d), 3 * q.size, countNonZero(q) + countNonZero(k) + countNonZero(v), false);
     } catch (e) {
       throw tagError(this.name, e);
     }

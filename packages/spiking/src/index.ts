@@ -11,7 +11,7 @@ export {
   type ProfileRow, type ProfileTotals, type ProfileTable, type ProfileOptions,
 } from './profile.js';
 export {
-  Linear, Conv1d, Conv2d, BatchNorm, MaxPool, ResidualAdd, MeanPool,
+  Linear, Conv1d, Conv2d, BatchNorm, MaxPool, ResidualAdd, MeanPool, MeteredLayer,
   type LayerInput, type LayerOptions, type LinearParams, type Conv1dParams, type Conv2dParams, type BatchNormOptions,
   type ResidualAddOptions,
 } from './layers.js';

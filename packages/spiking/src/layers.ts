@@ -43,10 +43,10 @@ export function countNonZero(x: LayerInput): number {
 }
 
 /**
- * The profiling state shared by the weight layers: switching `profiling` on clears the totals; while it is on every
- * forward adds its dense-equivalent MACs, input count and non-zero input count.
+ * Base of the weight layers (and the attention products): the profiling state. Switching `profiling` on clears the
+ * totals; while it is on every forward adds its dense-equivalent MACs, input count and non-zero input count.
  */
-class CostMeter {
+export abstract class MeteredLayer {
   private on = false;
   private total: LayerCost | null = null;
 
@@ -59,17 +59,25 @@ class CostMeter {
     this.on = v;
   }
 
-  record(x: LayerInput, macs: number): void {
-    if (!this.on || !this.total) return;
-    const t = unwrap(x);
-    this.total.macs += macs;
-    this.total.inputs += t.size;
-    this.total.nonZero += countNonZero(x);
-    if (t.dtype !== 'bits') this.total.analog = true;
-  }
-
+  /** Totals since profiling was switched on (null if it never was). */
   cost(): LayerCost | null {
     return this.total ? { ...this.total } : null;
+  }
+
+  /** Adds a forward's cost (only while profiling). */
+  protected addCost(macs: number, inputs: number, nonZero: number, analog: boolean): void {
+    if (!this.on || !this.total) return;
+    this.total.macs += macs;
+    this.total.inputs += inputs;
+    this.total.nonZero += nonZero;
+    if (analog) this.total.analog = true;
+  }
+
+  /** Adds the cost of a forward on input x (counting its non-zeros: a popcount for spikes). */
+  protected record(x: LayerInput, macs: number): void {
+    if (!this.on) return;
+    const t = unwrap(x);
+    this.addCost(macs, t.size, countNonZero(x), t.dtype !== 'bits');
   }
 }
 
@@ -114,7 +122,7 @@ export interface LinearParams {
  * const fc = new Linear(arena, { weight: w, bias: b, outFeatures: 10, inFeatures: 64 }, { name: 'head' });
  * fc.forward(spikes, y);   // spikes: SpikeTensor [T, B, 64] → y f32 [T, B, 10]
  */
-export class Linear implements SpikingModule {
+export class Linear extends MeteredLayer implements SpikingModule {
   readonly name: string;
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -122,9 +130,9 @@ export class Linear implements SpikingModule {
   readonly weight: PackedDense;
   /** The bias [outFeatures] in Wasm memory, or null. */
   readonly bias: Tensor | null;
-  private readonly meter = new CostMeter();
 
   constructor(arena: Arena, params: LinearParams, options: LayerOptions = {}) {
+    super();
     this.name = options.name ?? 'linear';
     const { outFeatures, inFeatures } = params;
     checkDims(this.name, { outFeatures, inFeatures });
@@ -152,19 +160,6 @@ export class Linear implements SpikingModule {
     return new Linear(arena, { ...params, weight: f.weight, bias: f.bias }, options);
   }
 
-  get profiling(): boolean {
-    return this.meter.profiling;
-  }
-
-  set profiling(v: boolean) {
-    this.meter.profiling = v;
-  }
-
-  /** Totals since profiling was switched on (null if it never was). */
-  cost(): LayerCost | null {
-    return this.meter.cost();
-  }
-
   /** y = x Wᵀ + b: x f32 or spikes [..., inFeatures], out f32 [..., outFeatures]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
     const t = unwrap(x);
@@ -174,7 +169,7 @@ export class Linear implements SpikingModule {
     } catch (e) {
       throw tagError(this.name, e);
     }
-    if (this.meter.profiling) this.meter.record(x, t.size * this.outFeatures); // rows·in·out
+    if (this.profiling) this.record(x, t.size * this.outFeatures); // rows·in·out
     return out;
   }
 }
@@ -205,7 +200,7 @@ export interface Conv1dParams {
  * const c = new Conv1d(arena, { weight, outChannels: 32, inChannels: 16, kernelSize: 3 });
  * c.forward(x, y);   // x [2, 16, 128] → y [2, 32, 128]
  */
-export class Conv1d implements SpikingModule {
+export class Conv1d extends MeteredLayer implements SpikingModule {
   readonly name: string;
   readonly outChannels: number;
   readonly inChannels: number;
@@ -213,9 +208,9 @@ export class Conv1d implements SpikingModule {
   /** The weight [outChannels, inChannels, kernelSize] in Wasm memory. */
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  private readonly meter = new CostMeter();
 
   constructor(arena: Arena, params: Conv1dParams, options: LayerOptions = {}) {
+    super();
     this.name = options.name ?? 'conv1d';
     const { outChannels, inChannels, kernelSize } = params;
     checkDims(this.name, { outChannels, inChannels });
@@ -244,19 +239,6 @@ export class Conv1d implements SpikingModule {
     return new Conv1d(arena, { ...params, weight: f.weight, bias: f.bias }, options);
   }
 
-  get profiling(): boolean {
-    return this.meter.profiling;
-  }
-
-  set profiling(v: boolean) {
-    this.meter.profiling = v;
-  }
-
-  /** Totals since profiling was switched on (null if it never was). */
-  cost(): LayerCost | null {
-    return this.meter.cost();
-  }
-
   /** x f32 or spikes [B, inChannels, L] → out f32 [B, outChannels, L]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
     const t = unwrap(x);
@@ -265,7 +247,7 @@ export class Conv1d implements SpikingModule {
     } catch (e) {
       throw tagError(this.name, e);
     }
-    if (this.meter.profiling) this.meter.record(x, t.size * this.outChannels * this.kernelSize);
+    if (this.profiling) this.record(x, t.size * this.outChannels * this.kernelSize);
     return out;
   }
 }
@@ -293,16 +275,16 @@ export interface Conv2dParams {
  * const c = new Conv2d(arena, { weight, outChannels: 48, inChannels: 3 }, { name: 'patch_embed.proj_conv' });
  * c.forward(img, y);   // img [1, 3, 32, 32] → y [1, 48, 32, 32]
  */
-export class Conv2d implements SpikingModule {
+export class Conv2d extends MeteredLayer implements SpikingModule {
   readonly name: string;
   readonly outChannels: number;
   readonly inChannels: number;
   /** The weight [outChannels, inChannels, 3, 3] in Wasm memory. */
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  private readonly meter = new CostMeter();
 
   constructor(arena: Arena, params: Conv2dParams, options: LayerOptions = {}) {
+    super();
     this.name = options.name ?? 'conv2d';
     const { outChannels, inChannels } = params;
     checkDims(this.name, { outChannels, inChannels });
@@ -328,19 +310,6 @@ export class Conv2d implements SpikingModule {
     return new Conv2d(arena, { ...params, weight: f.weight, bias: f.bias }, options);
   }
 
-  get profiling(): boolean {
-    return this.meter.profiling;
-  }
-
-  set profiling(v: boolean) {
-    this.meter.profiling = v;
-  }
-
-  /** Totals since profiling was switched on (null if it never was). */
-  cost(): LayerCost | null {
-    return this.meter.cost();
-  }
-
   /** x f32 or spikes [B, inChannels, H, W] → out f32 [B, outChannels, H, W]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
     const t = unwrap(x);
@@ -349,7 +318,7 @@ export class Conv2d implements SpikingModule {
     } catch (e) {
       throw tagError(this.name, e);
     }
-    if (this.meter.profiling) this.meter.record(x, t.size * this.outChannels * 9);
+    if (this.profiling) this.record(x, t.size * this.outChannels * 9);
     return out;
   }
 }
