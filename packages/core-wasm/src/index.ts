@@ -12,7 +12,7 @@ export {
   type PackedDense, type DenseOptions, type BatchNormParams, type LIFParams, type LIFOutputs, type LmuFftPlan,
 } from './ops.js';
 export {
-  parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES,
+  parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_BYTES,
   SafetensorsHeaderLengthError, SafetensorsHeaderError, SafetensorsEntryError, SafetensorsDuplicateError,
   SafetensorsMetadataError, SafetensorsDTypeError, SafetensorsShapeError, SafetensorsOffsetError,
   SafetensorsOverlapError, SafetensorsGapError, SafetensorsNonFiniteError, SafetensorsBoolError,
