@@ -8,3 +8,25 @@ export const SCV2_SEQ_LEN = 128;
 export function lmuformerMemoryOrder(embedDims: number, spiking: boolean): number {
   return spiking ? 2 * embedDims : embedDims;
 }
+export { LMU, LMUMemory, LMUMemoryStepper, LMUStepper, lmuBuffers, type LMUMode, type LMUOptions, type LMUParams, type LMUMemoryOptions, type LinearWeights } from './lmu.js';
+export {
+  LMUFORMER_BLOCK_SEQ_LEN, scv2Config, resolveLMUFormerConfig, psmnistConfig, mlpHidden,
+  type LMUFormerConfig, type LMUFormerFactory, type PsMnistConfig,
+} from './config.js';
+export {
+  loadCheckpoint, expectedStateDict, checkpointMetadata, CheckpointError,
+  type CheckpointTensor, type StateDict, type StateDictEntry, type StateDictLike, type LoadCheckpointOptions, type MisshapedKey, type AnyConfig,
+} from './checkpoint.js';
+export { LMUFormer, cumulativeMean, type LMUFormerOptions, type LMUFormerBuffers, type LMUFormerBlockBuffers } from './lmuformer.js';
+export { PsMnistLMU, type PsMnistOptions, type PsMnistBuffers } from './psmnist.js';
+export {
+  SpikingLMUFormer, PsMnistSLMU, FrameLIF,
+  type SpikingModelOptions, type SpikingLMUFormerBuffers, type SpikingBlockBuffers, type PsMnistSLMUBuffers, type LifRecord,
+} from './spiking.js';
+export {
+  fbank, speechFeatures, FbankStream, fbankFrameCount, fbankFrameDetail, melFilterbank, hannWindow, detLog, detCosPi, detSinPi,
+  FBANK_SAMPLE_RATE, FBANK_FRAME_LENGTH, FBANK_FRAME_SHIFT, FBANK_FFT_SIZE, FBANK_NUM_BINS, FBANK_NUM_MEL_BINS, FBANK_ENERGY_FLOOR,
+  SPEECH_TARGET_FRAMES, SPEECH_NORM_MEAN, SPEECH_NORM_STD, SPEECH_PAD_VALUE,
+  type FbankOptions, type FbankStreamOptions, type FbankStreamOutput, type FbankFrameDetail,
+} from './fbank.js';
+export { readWav, WavError, type WavAudio, type WavErrorCode, type ReadWavOptions, type MultichannelMode } from './wav.js';
