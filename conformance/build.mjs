@@ -31,6 +31,7 @@ const common = {
     '@spikewasm/core-wasm/oracle': join(repo, 'packages/core-wasm/src/oracle.ts'),
     '@spikewasm/core-wasm': join(repo, 'packages/core-wasm/src/index.ts'),
     '@spikewasm/spiking': join(repo, 'packages/spiking/src/index.ts'),
+    '@spikewasm/lmu': join(repo, 'packages/lmu/src/index.ts'),
   },
 };
 
