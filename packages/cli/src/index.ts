@@ -1,3 +1,8 @@
-/** Model factories the `spikewasm run` command will accept (the official constructor names, shared/fixtures/README.md). */
-export const FACTORIES = ['lmu_rnn_conv1d', 'slmu_rnn_ms_conv1d', 'psmnist_lmu', 'psmnist_slmu', 'spikformer'] as const;
-export type Factory = (typeof FACTORIES)[number];
+// @spikewasm/cli: the `spikewasm` command (bin: dist/cli.js). The pieces are exported for programmatic use and tests.
+export { main, oneLine, USAGE, RUN_USAGE, type Io } from './main.js';
+export {
+  runCheckpoint, checkFactory, parseConfig, topK, formatSummary, toJson, FACTORIES, SUPPORTED_FACTORIES,
+  type Factory, type RunOptions, type RunResult, type TopClass,
+} from './run.js';
+export { readNpy, isNpy, NpyError, NPY_DTYPES, type NpyArray, type NpyDType } from './npy.js';
+export { CliError, UsageError, NotSupportedError } from './errors.js';

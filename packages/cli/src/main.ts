@@ -1,0 +1,174 @@
+// The `spikewasm` command line: subcommand dispatch, flag parsing (node:util parseArgs), and the one-line error
+// policy (every failure prints one line on stderr, no stack trace, and a non-zero exit code).
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SpikewasmError } from '@spikewasm/core-wasm';
+import { CliError, NotSupportedError, UsageError } from './errors.js';
+import { runCheckpoint, formatSummary, toJson, SUPPORTED_FACTORIES } from './run.js';
+
+/** Where the command writes (process.stdout / stderr by default; tests pass their own). */
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+export const USAGE = `Usage: spikewasm <command> [options]
+
+Commands:
+  run WEIGHTS.safetensors   run a checkpoint on an input; print the top classes, write the logits
+  stream                    streaming inference (not implemented yet)
+  info WEIGHTS              model, parameters, MACs (not implemented yet)
+  bench                     benchmark suites (not implemented yet)
+  help [run]                this help, or the options of run
+
+Options:
+  -h, --help      show this help; \`spikewasm run --help\` shows the options of run
+  -V, --version   print the version
+
+Exit status: 0 on success, 1 on bad input or an unsupported model/feature, 2 on a usage error.
+Errors are one line on stderr.
+`;
+
+export const RUN_USAGE = `Usage: spikewasm run WEIGHTS.safetensors [options]
+
+Loads a checkpoint with the official PyTorch key names (a "module." prefix is stripped; "input" and
+"expected.*" tensors are skipped), runs the model on the input and prints the top-3 classes of every
+batch element.
+
+Options:
+  -i, --input FILE    the input: tensor "input" of a .safetensors file, or a .npy array (little-endian
+                      f4, f8 or i4, C order). Default: tensor "input" of WEIGHTS
+  -m, --model NAME    model factory: ${SUPPORTED_FACTORIES.join(', ')}.
+                      Default: the "factory" entry of the __metadata__ of WEIGHTS
+  -c, --config FILE   JSON object of the factory's keyword arguments (official names). Default: the
+                      "config" metadata of WEIGHTS (when it is for the same factory), else the published
+                      configuration
+  -o, --output FILE   write the logits to FILE (safetensors, one F32 tensor "logits")
+      --json          print one JSON object instead of the summary
+      --stream        frame-by-frame inference with the streaming stepper (not supported yet)
+  -h, --help          show this help
+
+Input layouts: LMUFormer [B, 128, in_channels] (frames × mel bins); psMNIST [B, seq_len, input_size].
+F64, F16, BF16 and I32 inputs are converted to float32. Exit status: 0 on success, 1 on bad input,
+2 on a usage error; errors are one line on stderr.
+
+Examples:
+  spikewasm run ../shared/fixtures/lmuformer_spiking_small.safetensors --output logits.safetensors
+  spikewasm run best_model.safetensors --model slmu_rnn_ms_conv1d --input features.npy --json
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** One line: newlines folded into "; ", long multi-line messages (e.g. a CheckpointError's key list) shortened. */
+export function oneLine(message: string, maxItems = 4): string {
+  const lines = message.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, ' ')).filter(Boolean);
+  if (lines.length <= maxItems + 1) return lines.join('; ');
+  return `${lines.slice(0, maxItems + 1).join('; ')}; … and ${lines.length - maxItems - 1} more`;
+}
+
+/** The parseArgs errors (ERR_PARSE_ARGS_*): a wrong command line. */
+function isParseArgsError(e: unknown): e is Error {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).code!.startsWith('ERR_PARSE_ARGS');
+}
+
+/** parseArgs with its errors turned into a {@link UsageError} (the first sentence of Node's message, lower-cased). */
+function parse<T extends ParseArgsConfig>(config: T, help: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    if (!isParseArgsError(e)) throw e;
+    const first = e.message.split(/\.\s/)[0].replace(/\.$/, '');
+    throw new UsageError(`${first.charAt(0).toLowerCase()}${first.slice(1)} (see ${help})`);
+  }
+}
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      input: { type: 'string', short: 'i' },
+      model: { type: 'string', short: 'm' },
+      config: { type: 'string', short: 'c' },
+      output: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      stream: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, 'spikewasm run --help');
+  if (values.help) {
+    io.out(RUN_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('run: missing WEIGHTS.safetensors (see spikewasm run --help)');
+  if (positionals.length > 1) throw new UsageError(`run: unexpected argument ${JSON.stringify(positionals[1])} (one WEIGHTS file; see spikewasm run --help)`);
+  for (const k of ['input', 'model', 'config', 'output'] as const) {
+    if (values[k] === '') throw new UsageError(`run: --${k} needs a non-empty value`);
+  }
+  const result = await runCheckpoint({
+    weights: positionals[0], input: values.input, model: values.model, config: values.config, output: values.output, stream: values.stream,
+  });
+  io.out(values.json ? `${JSON.stringify(toJson(result))}\n` : `${formatSummary(result)}\n`);
+  return 0;
+}
+
+/**
+ * Runs the command line `args` (without `node` and the script) and returns the exit code. Never throws: every error
+ * becomes one line on `io.err` (set SPIKEWASM_DEBUG=1 to also get the stack of an unexpected error).
+ */
+export async function main(args: string[], io: Io = defaultIo): Promise<number> {
+  try {
+    const [command, ...rest] = args;
+    if (command === undefined || command.startsWith('-')) {
+      const { values } = parse({
+        args, strict: true, allowPositionals: false,
+        options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
+      }, 'spikewasm --help');
+      if (values.version) {
+        io.out(`${version()}\n`);
+        return 0;
+      }
+      if (values.help) {
+        io.out(USAGE);
+        return 0;
+      }
+      throw new UsageError('missing command (run, stream, info or bench; see spikewasm --help)');
+    }
+    switch (command) {
+      case 'run':
+        return await run(rest, io);
+      case 'stream':
+      case 'info':
+      case 'bench':
+        throw new NotSupportedError(`${command}: not implemented yet (only "spikewasm run" works for now)`);
+      case 'help':
+        io.out(rest[0] === 'run' ? RUN_USAGE : USAGE);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected run, stream, info or bench; see spikewasm --help)`);
+    }
+  } catch (e) {
+    let code = 1;
+    let msg: string;
+    if (e instanceof CliError) {
+      code = e.exitCode;
+      msg = e.message;
+    } else if (e instanceof SpikewasmError) {
+      msg = `${e.name}: ${e.message}`;
+    } else {
+      msg = `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+      if (process.env.SPIKEWASM_DEBUG) io.err(`${(e as Error)?.stack ?? e}\n`);
+    }
+    io.err(`spikewasm: ${oneLine(msg)}\n`);
+    return code;
+  }
+}
