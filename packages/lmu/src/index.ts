@@ -30,3 +30,8 @@ export {
   type FbankOptions, type FbankStreamOptions, type FbankStreamOutput, type FbankFrameDetail,
 } from './fbank.js';
 export { readWav, WavError, type WavAudio, type WavErrorCode, type ReadWavOptions, type MultichannelMode } from './wav.js';
+export {
+  LMUFormerStream, SpikingLMUFormerStream, LMUFORMER_LOOKAHEAD,
+  type LMUFormerStreamOptions, type SpikingLMUFormerStreamOptions, type StreamSpikes,
+} from './stream.js';
+export { PsMnistLMUStream, PsMnistSLMUStream, type PsMnistStreamOptions } from './psmnist-stream.js';

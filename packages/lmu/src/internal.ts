@@ -1,5 +1,9 @@
 // Small helpers shared by the layers and models of this package (not re-exported from the index).
-import { batchNormAffine, ArgumentError, ShapeError, SpikewasmError, fmtShape, type Arena, type BatchNormParams, type Tensor } from '@spikewasm/core-wasm';
+import {
+  batchNormAffine, foldBatchNorm, packDense, packConv1dAsDense, linear, linearWindows, channelAffine,
+  ArgumentError, ShapeError, SpikewasmError, fmtShape,
+  type Arena, type BatchNormParams, type PackedDense, type Tensor,
+} from '@spikewasm/core-wasm';
 import { lookupTensor, type StateDictLike } from './checkpoint.js';
 
 /** A view of rows [row0, row0 + rows) of a tensor whose first axis is the row axis (no copy, no Wasm allocation). */
@@ -88,4 +92,67 @@ export interface ChannelAffine {
 export function affineOf(arena: Arena, bn: BatchNormParams, name: string): ChannelAffine {
   const a = batchNormAffine(bn);
   return { scale: arena.from(a.scale, [a.scale.length], 'f32', `${name}.scale`), shift: arena.from(a.shift, [a.shift.length], 'f32', `${name}.shift`) };
+}
+
+/**
+ * Copies `rows` rows of `cols` floats like {@link copyRows}, element by element: no subarray objects, so nothing
+ * for the garbage collector (used on the per-frame paths of the streams, where the copies are short).
+ */
+export function copyRowsLoop(
+  src: Float32Array, srcOffset: number, srcStride: number,
+  dst: Float32Array, dstOffset: number, dstStride: number,
+  rows: number, cols: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const s = srcOffset + r * srcStride, d = dstOffset + r * dstStride;
+    for (let c = 0; c < cols; c++) dst[d + c] = src[s + c];
+  }
+}
+
+/** A 1×1 conv (or linear) with an optional bias, optionally followed by a BN kept as an affine (or folded into it). */
+export interface Dense {
+  w: PackedDense;
+  b: Tensor | null;
+  bn: ChannelAffine | null;
+}
+
+/** A {@link Dense} from PyTorch weights [out, inp] and bias; the BN is folded into it when `fold` (exact up to rounding). */
+export function dense(arena: Arena, weight: ArrayLike<number>, bias: ArrayLike<number> | null, out: number, inp: number, bn: BatchNormParams | null, fold: boolean, name: string): Dense {
+  if (bn && fold) {
+    const f = foldBatchNorm(weight, bias, bn);
+    return { w: packDense(arena, f.weight, out, inp, `${name}.weight`), b: arena.from(f.bias, [out], 'f32', `${name}.bias`), bn: null };
+  }
+  return {
+    w: packDense(arena, weight, out, inp, `${name}.weight`),
+    b: bias ? arena.from(bias, [out], 'f32', `${name}.bias`) : null,
+    bn: bn ? affineOf(arena, bn, `${name}.bn`) : null,
+  };
+}
+
+/** A k = 3 conv over frames (no bias) as a {@link Dense} over windows of 3 frames, with its BN folded or kept. */
+export function conv3(arena: Arena, weight: ArrayLike<number>, out: number, inp: number, bn: BatchNormParams | null, fold: boolean, name: string): Dense {
+  if (bn && fold) {
+    const f = foldBatchNorm(weight, null, bn);
+    return { w: packConv1dAsDense(arena, f.weight, out, inp, 3, `${name}.weight`), b: arena.from(f.bias, [out], 'f32', `${name}.bias`), bn: null };
+  }
+  return { w: packConv1dAsDense(arena, weight, out, inp, 3, `${name}.weight`), b: null, bn: bn ? affineOf(arena, bn, `${name}.bn`) : null };
+}
+
+/** out = BN(x Wᵀ + b) over the last axis, then ReLU if asked (after the BN). */
+export function runDense(x: Tensor, l: Dense, out: Tensor, relu = false): void {
+  if (!l.bn) {
+    linear(x, l.w, out, { bias: l.b ?? undefined, relu });
+  } else {
+    linear(x, l.w, out, { bias: l.b ?? undefined });
+    channelAffine(out, l.bn.scale, l.bn.shift, out, out.shape.length - 1, { relu });
+  }
+}
+
+/**
+ * A k = 3 conv over `count` windows of a zero-padded frame buffer [R, C] starting at row `first` (output row r is
+ * frames first + r .. first + r + 2), then its BN if kept: out [count, Cout].
+ */
+export function runConv3(padded: Tensor, first: number, count: number, l: Dense, out: Tensor): void {
+  linearWindows(padded, first, count, 3, l.w, out, { bias: l.b ?? undefined });
+  if (l.bn) channelAffine(out, l.bn.scale, l.bn.shift, out, 1);
 }

@@ -7,7 +7,7 @@ import {
   ArgumentError, ShapeError, fmtShape,
   type Arena, type PackedDense, type LmuFftPlan, type Tensor,
 } from '@spikewasm/core-wasm';
-import { checkF32, checkLength, checkPositiveInts, copyRows, nextPow2, tagError, transpose } from './internal.js';
+import { checkF32, checkLength, checkPositiveInts, copyRows, copyRowsLoop, nextPow2, tagError, transpose } from './internal.js';
 import { lookupTensor, type StateDictLike } from './checkpoint.js';
 
 /**
@@ -272,6 +272,7 @@ export class LMUMemoryStepper {
   private readonly windows: Tensor[][] = [];
   private m: Tensor | null;
   private next: Tensor | null;
+  private readonly uT: Tensor | null;
   private outCache: { ptr: number; D: number; views: Tensor[] } | null = null;
 
   constructor(readonly memory: LMUMemory, arena: Arena, readonly batch: number, readonly mode: 'fir' | 'recurrent') {
@@ -284,12 +285,13 @@ export class LMUMemoryStepper {
         for (let s = 0; s <= L; s++) row.push(arena.core.view(this.ring.ptr + (b * 2 * L + s) * 4, [L], 'f32', `${memory.name}.window`));
         this.windows.push(row);
       }
-      this.m = this.next = null;
+      this.m = this.next = this.uT = null;
     } else {
       this.ring = null;
       memory.packedA();
       this.m = arena.tensor([batch, d], 'f32', `${memory.name}.m`);
       this.next = arena.tensor([batch, d], 'f32', `${memory.name}.m'`);
+      this.uT = arena.tensor([batch], 'f32', `${memory.name}.u_t`);
     }
   }
 
@@ -319,14 +321,79 @@ export class LMUMemoryStepper {
         for (let b = 0; b < B; b++) lmuFirStep(this.windows[b][start], n, mem.ht, views[b]);
       } else {
         lmuStep(this.m!, mem.packedA(), mem.bBar, u, this.next!);
-        [this.m, this.next] = [this.next, this.m];
-        const mv = this.m!.f32, ov = out.f32;
-        copyRows(mv, 0, d, ov, 0, D, B, d);
+        const m = this.next!;
+        this.next = this.m;
+        this.m = m;
+        copyRowsLoop(m.f32, 0, d, out.f32, 0, D, B, d);
       }
     } catch (e) {
       throw tagError(who, e);
     }
     this.t++;
+    return out;
+  }
+
+  /**
+   * Consumes T steps at once, time-major: u [T, B] (row t holds u_t of every sequence) → out [T, B, D ≥ d] (m_t of
+   * sequence b in the first d columns of row (t, b); the other columns are left untouched). Returns out. Equal bit
+   * for bit to T calls of {@link LMUMemoryStepper.step} (the same kernel computes every row with the same summation
+   * order); it only saves the per-step calls: while the window has not wrapped (t + T ≤ seqLen) the FIR form computes
+   * the T rows of a sequence in one kernel call. Creates no tensor views and allocates nothing.
+   * @example s.stepMany(u, m);   // u [16, 2] → m [16, 2, d]
+   */
+  stepMany(u: Tensor, out: Tensor): Tensor {
+    const mem = this.memory;
+    const B = this.batch, d = mem.order, L = mem.seqLen;
+    // checked without building messages or shape arrays unless it fails (this runs once per streaming step)
+    if (u.dtype !== 'f32' || u.shape.length !== 2 || u.shape[1] !== B) throw new ShapeError(`${mem.name} (steps): input u expected f32 [T, ${B}], got ${u.dtype} ${fmtShape(u.shape)}`);
+    const T = u.shape[0];
+    if (out.dtype !== 'f32' || out.shape.length !== 3 || out.shape[0] !== T || out.shape[1] !== B || out.shape[2] < d) {
+      throw new ShapeError(`${mem.name} (steps): output expected f32 [${T}, ${B}, D ≥ ${d}], got ${out.dtype} ${fmtShape(out.shape)}`);
+    }
+    if (u.core !== out.core || u.core !== mem.ht.core) throw new ArgumentError(`${mem.name} (steps): tensors come from different Wasm instances`);
+    const D = out.shape[2];
+    const uv = u.f32;
+    try {
+      if (this.mode === 'fir') {
+        // the lmuFir kernel (as lmuFirStep calls it): rows t0..t1 of the FIR over a window starting at `u`, written
+        // ldo floats apart; the window of the last n ≤ L inputs is ring[start .. start + n) (see step)
+        const fir = u.core.kernel('lmuFir');
+        const ring = this.ring!, rv = ring.f32, ht = mem.ht.ptr;
+        if (this.t + T <= L) {
+          const t0 = this.t;
+          for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) rv[b * 2 * L + t0 + t] = rv[b * 2 * L + t0 + t + L] = uv[t * B + b];
+          for (let b = 0; b < B; b++) fir(ring.ptr + (b * 2 * L + L) * 4, t0, t0 + T, ht, d, out.ptr + b * D * 4, B * D);
+          this.t += T;
+        } else {
+          for (let t = 0; t < T; t++) {
+            const pos = this.t % L, n = Math.min(this.t + 1, L), start = pos + L - n + 1;
+            for (let b = 0; b < B; b++) {
+              rv[b * 2 * L + pos] = rv[b * 2 * L + pos + L] = uv[t * B + b];
+              fir(ring.ptr + (b * 2 * L + start) * 4, n - 1, n, ht, d, out.ptr + (t * B + b) * D * 4, D);
+            }
+            this.t++;
+          }
+        }
+      } else {
+        const ap = mem.packedA(), ut = this.uT!;
+        for (let t = 0; t < T; t++) {
+          const utv = ut.f32;
+          for (let b = 0; b < B; b++) utv[b] = uv[t * B + b];
+          lmuStep(this.m!, ap, mem.bBar, ut, this.next!);
+          const m = this.next!;
+          this.next = this.m;
+          this.m = m;
+          const mv = m.f32, ov = out.f32;
+          for (let b = 0; b < B; b++) {
+            const o = (t * B + b) * D;
+            for (let i = 0; i < d; i++) ov[o + i] = mv[b * d + i];
+          }
+          this.t++;
+        }
+      }
+    } catch (e) {
+      throw tagError(`${mem.name} (steps)`, e);
+    }
     return out;
   }
 
@@ -555,7 +622,7 @@ export class LMUStepper {
     try {
       linear(x, l.wU, this.u, { bias: l.bU, relu: true });
       this.mem.step(this.uFlat, this.cat);
-      copyRows(x.f32, 0, C, this.cat.f32, d, d + C, B, C);
+      copyRowsLoop(x.f32, 0, C, this.cat.f32, d, d + C, B, C);
       linear(this.cat, l.wH, out, { bias: l.bH, relu: true });
     } catch (e) {
       throw tagError(l.name, e);

@@ -2,14 +2,15 @@
 // every k = 3 conv over time is one GEMM over windows of a zero-padded frame buffer [N + 2, C] (core-wasm
 // linearWindows), BN is a per-channel affine with channels last, the head one Linear per frame.
 import {
-  packDense, packConv1dAsDense, linear, linearWindows, foldBatchNorm, channelAffine, gelu, add, meanAxis,
+  packDense, packConv1dAsDense, linear, linearWindows, channelAffine, gelu, add, meanAxis,
   ArgumentError, ShapeError, fmtShape,
-  type Arena, type BatchNormParams, type PackedDense, type Tensor,
+  type Arena, type PackedDense, type Tensor,
 } from '@spikewasm/core-wasm';
 import { LMU, type LMUMode } from './lmu.js';
 import { mlpHidden, resolveLMUFormerConfig, LMUFORMER_BLOCK_SEQ_LEN, type LMUFormerConfig } from './config.js';
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
-import { affineOf, checkF32, copyRows, readBatchNorm, rowsView, tagError, type ChannelAffine } from './internal.js';
+import { LMUFormerStream, type LMUFormerStreamOptions } from './stream.js';
+import { affineOf, checkF32, copyRows, dense, readBatchNorm, rowsView, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
 
 /** Options of {@link LMUFormer} that are not constructor arguments of the official model. */
 export interface LMUFormerOptions {
@@ -20,31 +21,6 @@ export interface LMUFormerOptions {
    * fc2 → fc2_bn; default true). The tokenizer's Conv → ReLU → BN is never folded (the ReLU sits between).
    */
   foldBatchNorm?: boolean;
-}
-
-/** A 1×1 conv (or linear) optionally followed by a BN, folded or kept as an affine. */
-interface DenseBn {
-  w: PackedDense;
-  b: Tensor;
-  bn: ChannelAffine | null;
-}
-
-function denseBn(arena: Arena, weight: ArrayLike<number>, bias: ArrayLike<number>, out: number, inp: number, bn: BatchNormParams | null, fold: boolean, name: string): DenseBn {
-  if (bn && fold) {
-    const f = foldBatchNorm(weight, bias, bn);
-    return { w: packDense(arena, f.weight, out, inp, `${name}.weight`), b: arena.from(f.bias, [out], 'f32', `${name}.bias`), bn: null };
-  }
-  return { w: packDense(arena, weight, out, inp, `${name}.weight`), b: arena.from(bias, [out], 'f32', `${name}.bias`), bn: bn ? affineOf(arena, bn, `${name}.bn`) : null };
-}
-
-/** y = BN(x Wᵀ + b), then ReLU if asked (the ReLU after the BN). */
-function runDenseBn(x: Tensor, l: DenseBn, out: Tensor, relu: boolean): void {
-  if (!l.bn) {
-    linear(x, l.w, out, { bias: l.b, relu });
-  } else {
-    linear(x, l.w, out, { bias: l.b });
-    channelAffine(out, l.bn.scale, l.bn.shift, out, out.shape.length - 1, { relu });
-  }
 }
 
 /** The activations of one block for one batch size (all [B, N, ·], frame-major). */
@@ -66,6 +42,8 @@ export interface LMUFormerBlockBuffers {
 /** Every activation of an {@link LMUFormer} forward for one batch size, frame-major. */
 export interface LMUFormerBuffers {
   readonly batch: number;
+  /** N, the frames per sequence (128, or fewer with {@link LMUFormer.forwardUtterance}). */
+  readonly frames: number;
   /** The input copied into a zero-padded frame buffer [B, N + 2, in_channels] (rows 1..N hold the frames). */
   input: Tensor;
   /** Ping-pong zero-padded frame buffers of the tokenizer [B, N + 2, E]. */
@@ -112,12 +90,12 @@ export class LMUFormer {
   private readonly convs: PackedDense[];
   private readonly convBn: ChannelAffine[];
   private readonly rpe: PackedDense;
-  private readonly projs: DenseBn[];
-  private readonly fc1: DenseBn[];
-  private readonly fc2: DenseBn[];
+  private readonly projs: Dense[];
+  private readonly fc1: Dense[];
+  private readonly fc2: Dense[];
   private readonly head: PackedDense;
   private readonly headBias: Tensor;
-  private readonly workspaces = new Map<number, LMUFormerBuffers>();
+  private readonly workspaces = new Map<string, LMUFormerBuffers>();
 
   /**
    * Builds the model from a state dict with the official names (see {@link loadCheckpoint} to load and check one).
@@ -148,9 +126,9 @@ export class LMUFormer {
         inputSize: E, hiddenSize: E, order: E, theta: LMUFORMER_BLOCK_SEQ_LEN, seqLen: LMUFORMER_BLOCK_SEQ_LEN,
         mode: options.lmuMode ?? 'fft', name: `${p}.attn.lmu`,
       }));
-      this.projs.push(denseBn(arena, get(`${p}.attn.proj_conv.weight`), get(`${p}.attn.proj_conv.bias`), E, E, readBatchNorm(sd, `${p}.attn.proj_bn`, who), fold, `${p}.attn.proj_conv`));
-      this.fc1.push(denseBn(arena, get(`${p}.mlp.fc1_conv.weight`), get(`${p}.mlp.fc1_conv.bias`), Hm, E, readBatchNorm(sd, `${p}.mlp.fc1_bn`, who), fold, `${p}.mlp.fc1_conv`));
-      this.fc2.push(denseBn(arena, get(`${p}.mlp.fc2_conv.weight`), get(`${p}.mlp.fc2_conv.bias`), E, Hm, readBatchNorm(sd, `${p}.mlp.fc2_bn`, who), fold, `${p}.mlp.fc2_conv`));
+      this.projs.push(dense(arena, get(`${p}.attn.proj_conv.weight`), get(`${p}.attn.proj_conv.bias`), E, E, readBatchNorm(sd, `${p}.attn.proj_bn`, who), fold, `${p}.attn.proj_conv`));
+      this.fc1.push(dense(arena, get(`${p}.mlp.fc1_conv.weight`), get(`${p}.mlp.fc1_conv.bias`), Hm, E, readBatchNorm(sd, `${p}.mlp.fc1_bn`, who), fold, `${p}.mlp.fc1_conv`));
+      this.fc2.push(dense(arena, get(`${p}.mlp.fc2_conv.weight`), get(`${p}.mlp.fc2_conv.bias`), E, Hm, readBatchNorm(sd, `${p}.mlp.fc2_bn`, who), fold, `${p}.mlp.fc2_conv`));
     }
     this.head = packDense(arena, get('head.weight'), c.num_classes, E, 'head.weight');
     this.headBias = arena.from(get('head.bias'), [c.num_classes], 'f32', 'head.bias');
@@ -179,15 +157,21 @@ export class LMUFormer {
     for (const l of this.lmus) l.mode = mode;
   }
 
-  /** The activations for batch size B (allocated on first use, then reused by every forward of that size). */
-  buffers(batch: number): LMUFormerBuffers {
-    let ws = this.workspaces.get(batch);
+  /**
+   * The activations for batch size B and N frames (default 128; allocated on first use, then reused by every forward
+   * of that size).
+   */
+  buffers(batch: number, frames: number = this.frames): LMUFormerBuffers {
+    const key = `${batch}x${frames}`;
+    let ws = this.workspaces.get(key);
     if (ws) return ws;
     if (!Number.isSafeInteger(batch) || batch < 1) throw new ArgumentError(`LMUFormer: batch size must be a positive integer, got ${batch}`);
-    const a = this.arena, c = this.config, N = this.frames, E = c.embed_dims, K = c.num_classes, Hm = mlpHidden(c);
+    if (!Number.isSafeInteger(frames) || frames < 1 || frames > this.frames) throw new ArgumentError(`LMUFormer: frames must be an integer in [1, ${this.frames}], got ${frames}`);
+    const a = this.arena, c = this.config, N = frames, E = c.embed_dims, K = c.num_classes, Hm = mlpHidden(c);
     const t = (shape: number[], name: string) => a.tensor(shape, 'f32', name);
     ws = {
       batch,
+      frames: N,
       input: t([batch, N + 2, c.in_channels], 'input (padded)'),
       padA: t([batch, N + 2, E], 'tokenizer frames A'),
       padB: t([batch, N + 2, E], 'tokenizer frames B'),
@@ -210,16 +194,16 @@ export class LMUFormer {
       l.buffers(batch, N);
       l.memory.prepare(batch, l.mode);
     }
-    this.views.set(batch, this.makeViews(ws));
-    this.workspaces.set(batch, ws);
+    this.views.set(ws, this.makeViews(ws));
+    this.workspaces.set(key, ws);
     return ws;
   }
 
-  private readonly views = new Map<number, ReturnType<LMUFormer['makeViews']>>();
+  private readonly views = new Map<LMUFormerBuffers, ReturnType<LMUFormer['makeViews']>>();
 
   /** Per-sequence row views ([N + 2, C] padded frames, [N, C] interiors and outputs), made once per batch size. */
   private makeViews(ws: LMUFormerBuffers) {
-    const N = this.frames, per = [] as { input: Tensor; padA: Tensor; padB: Tensor; innerA: Tensor; innerB: Tensor; rpe: Tensor; out: Tensor }[];
+    const N = ws.frames, per = [] as { input: Tensor; padA: Tensor; padB: Tensor; innerA: Tensor; innerB: Tensor; rpe: Tensor; out: Tensor }[];
     const flat = (x: Tensor) => x.reshape([x.shape[0] * x.shape[1], x.shape[2]]);
     const inp = flat(ws.input), pa = flat(ws.padA), pb = flat(ws.padB), rpe = flat(ws.rpe), pe = flat(ws.patchEmbed);
     for (let b = 0; b < ws.batch; b++) {
@@ -244,7 +228,36 @@ export class LMUFormer {
    * @example const logits = model.forward(features).toArray();
    */
   forward(x: Tensor | Float32Array): Tensor {
-    const c = this.config, N = this.frames, Cin = c.in_channels;
+    return this.run(x, this.frames);
+  }
+
+  /**
+   * The parallel forward on an utterance of 1 ≤ frames ≤ 128 frames, x f32 [B, frames, in_channels] (an extension:
+   * the official model takes exactly 128): every k = 3 conv zero-pads after the last frame as it does after frame
+   * 128, and the LMU runs over `frames` steps. Returns [B, classes] or, in `'all_seq'` mode, [frames, B, classes].
+   * This is what {@link LMUFormer.stream} computes when an utterance of that length is flushed.
+   * @example model.forwardUtterance(x, 40)   // x [B, 40, 128]
+   */
+  forwardUtterance(x: Tensor | Float32Array, frames: number): Tensor {
+    if (!Number.isSafeInteger(frames) || frames < 1 || frames > this.frames) throw new ArgumentError(`LMUFormer: frames must be an integer in [1, ${this.frames}], got ${frames}`);
+    return this.run(x, frames);
+  }
+
+  /**
+   * A streaming stepper for `batch` sequences (see {@link LMUFormerStream}): frames in one at a time, the prefix
+   * logits of frame n out after frame n + 5 (the `all_seq` rows of the parallel model, bit for bit with the same LMU
+   * form; `'fir'` by default). It shares this model's weights; its buffers are allocated here.
+   * @example const s = model.stream(1); const l = s.push(frame);   // frame [1, 128] → null, or [1, 35]
+   */
+  stream(batch = 1, options: LMUFormerStreamOptions = {}): LMUFormerStream {
+    return new LMUFormerStream(this.arena, {
+      config: this.config, convs: this.convs, convBn: this.convBn, rpe: this.rpe, lmus: this.lmus,
+      projs: this.projs, fc1: this.fc1, fc2: this.fc2, head: this.head, headBias: this.headBias,
+    }, batch, options);
+  }
+
+  private run(x: Tensor | Float32Array, N: number): Tensor {
+    const c = this.config, Cin = c.in_channels;
     let batch: number;
     if (x instanceof Float32Array) {
       if (x.length === 0 || x.length % (N * Cin) !== 0) throw new ShapeError(`LMUFormer: input holds ${x.length} values, not a multiple of N·in_channels = ${N}·${Cin}`);
@@ -255,7 +268,7 @@ export class LMUFormer {
       checkF32('LMUFormer', 'input', x, [batch, N, Cin]);
       if (x.core !== this.arena.core) throw new ArgumentError('LMUFormer: the input tensor comes from another Wasm instance');
     }
-    const ws = this.buffers(batch);
+    const ws = this.buffers(batch, N);
     const src = x instanceof Float32Array ? x : x.f32;
     const inp = ws.input.f32;
     for (let b = 0; b < batch; b++) copyRows(src, b * N * Cin, Cin, inp, (b * (N + 2) + 1) * Cin, Cin, N, Cin);
@@ -280,7 +293,7 @@ export class LMUFormer {
   }
 
   private tokenizer(ws: LMUFormerBuffers): void {
-    const views = this.views.get(ws.batch)!, N = this.frames;
+    const views = this.views.get(ws)!, N = ws.frames;
     try {
       for (const v of views) {
         // Conv → ReLU (fused in the GEMM) → BN, into the interior of the next zero-padded frame buffer
@@ -303,11 +316,11 @@ export class LMUFormer {
   private block(j: number, x: Tensor, o: LMUFormerBlockBuffers): void {
     this.lmus[j].forward(x, o.h);
     try {
-      runDenseBn(o.h, this.projs[j], o.attn, false);
+      runDense(o.h, this.projs[j], o.attn, false);
       add(x, o.attn, o.x1);
-      runDenseBn(o.x1, this.fc1[j], o.hidden, false);
+      runDense(o.x1, this.fc1[j], o.hidden, false);
       gelu(o.hidden, o.hidden);
-      runDenseBn(o.hidden, this.fc2[j], o.mlp, true);
+      runDense(o.hidden, this.fc2[j], o.mlp, true);
       add(o.x1, o.mlp, o.out);
     } catch (e) {
       throw tagError(`block.${j}`, e);

@@ -8,6 +8,7 @@ import { LMU, type LMUMode } from './lmu.js';
 import { psmnistConfig, type PsMnistConfig } from './config.js';
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
 import { affineOf, checkF32, readBatchNorm, tagError, type ChannelAffine } from './internal.js';
+import { PsMnistLMUStream, type PsMnistStreamOptions } from './psmnist-stream.js';
 
 /** Options of {@link PsMnistLMU} that are not constructor arguments of the notebook's model. */
 export interface PsMnistOptions {
@@ -90,6 +91,19 @@ export class PsMnistLMU {
     options: PsMnistOptions & LoadCheckpointOptions = {},
   ): PsMnistLMU {
     return new PsMnistLMU(arena, config, loadCheckpoint(source, 'psmnist_lmu', config, options), options);
+  }
+
+  /**
+   * A streaming stepper for `batch` sequences (see {@link PsMnistLMUStream}): one pixel per push, the logits of the
+   * prefix so far out (the mean over t becomes a running mean); after seq_len pixels, this model's forward bit for bit
+   * with the same memory form (`'fir'` by default).
+   * @example const s = model.stream(1); for (const p of pixels) logits = s.push(Float32Array.of(p));
+   */
+  stream(batch = 1, options: PsMnistStreamOptions = {}): PsMnistLMUStream {
+    return new PsMnistLMUStream(this.arena, {
+      config: this.config, conv: this.conv, convBias: this.convBias, bn: this.bn, lmu: this.lmu,
+      classifier: this.classifier, classifierBias: this.classifierBias,
+    }, batch, options);
   }
 
   /** The activations for batch size B (allocated on first use, then reused). */

@@ -2,16 +2,18 @@
 // (`psmnist_slmu`, §5), frame-major [B, N, C]. Every LIF runs along the frames (one frame = one SNN step) with
 // spikingjelly's MultiStepLIFNode semantics (shared/spec/lif.md), via @spikewasm/spiking's LIFNode.
 import {
-  packDense, packConv1dAsDense, linear, linearWindows, channelAffine, foldBatchNorm, add, meanAxis,
+  packDense, linear, channelAffine, add, meanAxis,
   ArgumentError, ShapeError, fmtShape,
-  type Arena, type BatchNormParams, type PackedDense, type Tensor,
+  type Arena, type PackedDense, type Tensor,
 } from '@spikewasm/core-wasm';
 import { LIFNode } from '@spikewasm/spiking';
 import { LMUMemory, type LMUMode } from './lmu.js';
 import { mlpHidden, psmnistConfig, resolveLMUFormerConfig, LMUFORMER_BLOCK_SEQ_LEN, type LMUFormerConfig, type PsMnistConfig } from './config.js';
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
 import { cumulativeMean } from './lmuformer.js';
-import { affineOf, checkF32, copyRows, readBatchNorm, rowsView, tagError, type ChannelAffine } from './internal.js';
+import { SpikingLMUFormerStream, type SpikingLMUFormerStreamOptions } from './stream.js';
+import { PsMnistSLMUStream, type PsMnistStreamOptions } from './psmnist-stream.js';
+import { affineOf, checkF32, conv3, copyRows, dense, readBatchNorm, rowsView, runConv3, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
 
 /**
  * A LIF layer over the frames of frame-major sequences: x f32 [B, N, C] → spikes f32 0/1 [B, N, C] (or into the
@@ -79,42 +81,6 @@ export interface LifRecord {
   vThreshold: number;
 }
 
-interface Dense {
-  w: PackedDense;
-  b: Tensor | null;
-  bn: ChannelAffine | null;
-}
-
-function dense(arena: Arena, weight: ArrayLike<number>, bias: ArrayLike<number> | null, out: number, inp: number, bn: BatchNormParams | null, fold: boolean, name: string): Dense {
-  if (bn && fold) {
-    const f = foldBatchNorm(weight, bias, bn);
-    return { w: packDense(arena, f.weight, out, inp, `${name}.weight`), b: arena.from(f.bias, [out], 'f32', `${name}.bias`), bn: null };
-  }
-  return {
-    w: packDense(arena, weight, out, inp, `${name}.weight`),
-    b: bias ? arena.from(bias, [out], 'f32', `${name}.bias`) : null,
-    bn: bn ? affineOf(arena, bn, `${name}.bn`) : null,
-  };
-}
-
-function conv3(arena: Arena, weight: ArrayLike<number>, out: number, inp: number, bn: BatchNormParams | null, fold: boolean, name: string): Dense {
-  if (bn && fold) {
-    const f = foldBatchNorm(weight, null, bn);
-    return { w: packConv1dAsDense(arena, f.weight, out, inp, 3, `${name}.weight`), b: arena.from(f.bias, [out], 'f32', `${name}.bias`), bn: null };
-  }
-  return { w: packConv1dAsDense(arena, weight, out, inp, 3, `${name}.weight`), b: null, bn: bn ? affineOf(arena, bn, `${name}.bn`) : null };
-}
-
-function runDense(x: Tensor, l: Dense, out: Tensor): void {
-  linear(x, l.w, out, { bias: l.b ?? undefined });
-  if (l.bn) channelAffine(out, l.bn.scale, l.bn.shift, out, out.shape.length - 1);
-}
-
-function runConv3(padded: Tensor, N: number, l: Dense, out: Tensor): void {
-  linearWindows(padded, 0, N, 3, l.w, out, { bias: l.b ?? undefined });
-  if (l.bn) channelAffine(out, l.bn.scale, l.bn.shift, out, 1);
-}
-
 interface SpikingBlockWeights {
   prevBn: ChannelAffine;
   prevLif: FrameLIF;
@@ -176,6 +142,8 @@ export interface SpikingBlockBuffers {
 /** Every activation of a {@link SpikingLMUFormer} forward for one batch size. */
 export interface SpikingLMUFormerBuffers {
   readonly batch: number;
+  /** N, the frames per sequence (128, or fewer with {@link SpikingLMUFormer.forwardUtterance}). */
+  readonly frames: number;
   /** The input in a zero-padded frame buffer [B, N + 2, in_channels]. */
   input: Tensor;
   /** Zero-padded spike frames feeding the tokenizer's k = 3 convs [B, N + 2, E]. */
@@ -238,7 +206,7 @@ export class SpikingLMUFormer {
   private readonly headLif: FrameLIF;
   private readonly head: PackedDense;
   private readonly headBias: Tensor;
-  private readonly workspaces = new Map<number, SpikingLMUFormerBuffers>();
+  private readonly workspaces = new Map<string, SpikingLMUFormerBuffers>();
 
   /** Builds the model from a state dict with the official names (see {@link loadCheckpoint}). */
   constructor(private readonly arena: Arena, config: Partial<LMUFormerConfig>, sd: StateDictLike, options: SpikingModelOptions = {}) {
@@ -303,15 +271,18 @@ export class SpikingLMUFormer {
     return new SpikingLMUFormer(arena, config, loadCheckpoint(source, 'slmu_rnn_ms_conv1d', config, options), options);
   }
 
-  /** The activations for batch size B (allocated on first use, then reused). */
-  buffers(batch: number): SpikingLMUFormerBuffers {
-    let ws = this.workspaces.get(batch);
+  /** The activations for batch size B and N frames (default 128; allocated on first use, then reused). */
+  buffers(batch: number, frames: number = this.frames): SpikingLMUFormerBuffers {
+    const key = `${batch}x${frames}`;
+    let ws = this.workspaces.get(key);
     if (ws) return ws;
     if (!Number.isSafeInteger(batch) || batch < 1) throw new ArgumentError(`SpikingLMUFormer: batch size must be a positive integer, got ${batch}`);
-    const c = this.config, N = this.frames, E = c.embed_dims, K = c.num_classes, Hm = mlpHidden(c), d = 2 * E;
+    if (!Number.isSafeInteger(frames) || frames < 1 || frames > this.frames) throw new ArgumentError(`SpikingLMUFormer: frames must be an integer in [1, ${this.frames}], got ${frames}`);
+    const c = this.config, N = frames, E = c.embed_dims, K = c.num_classes, Hm = mlpHidden(c), d = 2 * E;
     const t = (shape: number[], name: string) => this.arena.tensor(shape, 'f32', name);
     ws = {
       batch,
+      frames: N,
       input: t([batch, N + 2, c.in_channels], 'input (padded)'),
       spikes: t([batch, N + 2, E], 'tokenizer spikes (padded)'),
       pre: t([batch, N, E], 'tokenizer pre-LIF'),
@@ -363,13 +334,13 @@ export class SpikingLMUFormer {
       });
       rec('head_lif', ws.headSpikes, E);
     }
-    this.workspaces.set(batch, ws);
+    this.workspaces.set(key, ws);
     return ws;
   }
 
-  /** With `keepSpikes`: every LIF layer's spikes and h of the last forward at this batch size, by official name. */
-  lifLayers(batch: number): Map<string, LifRecord> {
-    return this.buffers(batch).lif;
+  /** With `keepSpikes`: every LIF layer's spikes and h of the last forward at this batch size (and frames), by official name. */
+  lifLayers(batch: number, frames: number = this.frames): Map<string, LifRecord> {
+    return this.buffers(batch, frames).lif;
   }
 
   /**
@@ -378,7 +349,40 @@ export class SpikingLMUFormer {
    * @example const logits = model.forward(x).toArray();
    */
   forward(x: Tensor | Float32Array): Tensor {
-    const c = this.config, N = this.frames, Cin = c.in_channels;
+    return this.run(x, this.frames);
+  }
+
+  /**
+   * The parallel forward on an utterance of 1 ≤ frames ≤ 128 frames, x f32 [B, frames, in_channels] (an extension:
+   * the official model takes exactly 128): every k = 3 conv zero-pads after the last frame as after frame 128.
+   * Returns [B, classes] or, in `'all_seq'` mode, [frames, B, classes]: what {@link SpikingLMUFormer.stream} gives when
+   * an utterance of that length is flushed.
+   * @example model.forwardUtterance(x, 40)   // x [B, 40, 128]
+   */
+  forwardUtterance(x: Tensor | Float32Array, frames: number): Tensor {
+    if (!Number.isSafeInteger(frames) || frames < 1 || frames > this.frames) throw new ArgumentError(`SpikingLMUFormer: frames must be an integer in [1, ${this.frames}], got ${frames}`);
+    return this.run(x, frames);
+  }
+
+  /**
+   * A streaming stepper for `batch` sequences (see {@link SpikingLMUFormerStream}): frames in one at a time, the
+   * prefix logits of frame n out after frame n + 5, every LIF membrane kept per sequence across frames. Spikes equal
+   * the parallel model's and logits its `all_seq` rows, bit for bit with the same LMU form (`'fir'` by default).
+   * @example const s = model.stream(1); const l = s.push(frame);   // frame [1, 128] → null, or [1, 35]
+   */
+  stream(batch = 1, options: SpikingLMUFormerStreamOptions = {}): SpikingLMUFormerStream {
+    return new SpikingLMUFormerStream(this.arena, {
+      config: this.config, convs: this.convs, tokLifNames: this.tokLif.map((l) => l.name), bn3: this.bn3, rpe: this.rpe,
+      blocks: this.blocks.map((b) => ({
+        prevBn: b.prevBn, wU: b.wU, memory: b.memory, bnM: b.bnM, wH: b.wH, proj: b.proj, fc1Bn: b.fc1Bn, fc1: b.fc1, fc2: b.fc2,
+        lifs: [b.prevLif, b.fU, b.fM, b.fH, b.fc1Lif, b.fc2Lif].map((l) => ({ name: l.name, vThreshold: l.vThreshold })),
+      })),
+      headBn: this.headBn, head: this.head, headBias: this.headBias,
+    }, batch, options);
+  }
+
+  private run(x: Tensor | Float32Array, N: number): Tensor {
+    const c = this.config, Cin = c.in_channels;
     let batch: number;
     if (x instanceof Float32Array) {
       if (x.length === 0 || x.length % (N * Cin) !== 0) throw new ShapeError(`SpikingLMUFormer: input holds ${x.length} values, not a multiple of N·in_channels = ${N}·${Cin}`);
@@ -387,8 +391,9 @@ export class SpikingLMUFormer {
       if (x.shape.length !== 3 || x.shape[1] !== N || x.shape[2] !== Cin) throw new ShapeError(`SpikingLMUFormer: input expected shape [B, ${N}, ${Cin}], got ${fmtShape(x.shape)}`);
       batch = x.shape[0];
       checkF32('SpikingLMUFormer', 'input', x, [batch, N, Cin]);
+      if (x.core !== this.arena.core) throw new ArgumentError('SpikingLMUFormer: the input tensor comes from another Wasm instance');
     }
-    const ws = this.buffers(batch);
+    const ws = this.buffers(batch, N);
     const src = x instanceof Float32Array ? x : x.f32, inp = ws.input.f32;
     for (let b = 0; b < batch; b++) copyRows(src, b * N * Cin, Cin, inp, (b * (N + 2) + 1) * Cin, Cin, N, Cin);
     try {
@@ -416,7 +421,7 @@ export class SpikingLMUFormer {
   private readonly tokViews = new WeakMap<SpikingLMUFormerBuffers, { input: Tensor; spikes: Tensor; pre: Tensor; x3: Tensor; rpe: Tensor }[]>();
 
   private tokenizer(ws: SpikingLMUFormerBuffers): void {
-    const N = this.frames, B = ws.batch;
+    const N = ws.frames, B = ws.batch;
     let views = this.tokViews.get(ws);
     if (!views) {
       const flat = (x: Tensor) => x.reshape([x.shape[0] * x.shape[1], x.shape[2]]);
@@ -435,24 +440,24 @@ export class SpikingLMUFormer {
       const r = rec(i);
       if (r) for (let b = 0; b < B; b++) copyRows(ws.spikes.f32, (b * (N + 2) + 1) * ws.spikes.shape[2], ws.spikes.shape[2], r.spikes.f32, b * N * r.spikes.shape[2], r.spikes.shape[2], N, r.spikes.shape[2]);
     };
-    for (const v of views) runConv3(v.input, N, this.convs[0], v.pre);
+    for (const v of views) runConv3(v.input, 0, N, this.convs[0], v.pre);
     this.tokLif[0].run(ws.pre, ws.spikes, rec(0)?.h);
     keep(0);
     for (let i = 1; i <= 2; i++) {
-      for (const v of views) runConv3(v.spikes, N, this.convs[i], v.pre);
+      for (const v of views) runConv3(v.spikes, 0, N, this.convs[i], v.pre);
       this.tokLif[i].run(ws.pre, ws.spikes, rec(i)?.h);
       keep(i);
     }
-    for (const v of views) runConv3(v.spikes, N, this.convs[3], v.x3);
+    for (const v of views) runConv3(v.spikes, 0, N, this.convs[3], v.x3);
     channelAffine(ws.x3, this.bn3.scale, this.bn3.shift, ws.pre, 2);
     this.tokLif[3].run(ws.pre, ws.spikes, rec(3)?.h);
     keep(3);
-    for (const v of views) runConv3(v.spikes, N, this.rpe, v.rpe);
+    for (const v of views) runConv3(v.spikes, 0, N, this.rpe, v.rpe);
     add(ws.x3, ws.rpe, ws.patchEmbed);
   }
 
   private block(w: SpikingBlockWeights, x: Tensor, o: SpikingBlockBuffers, ws: SpikingLMUFormerBuffers): void {
-    const B = ws.batch, N = this.frames, E = this.config.embed_dims, d = 2 * E;
+    const B = ws.batch, N = ws.frames, E = this.config.embed_dims, d = 2 * E;
     const h = (name: string) => ws.lif.get(name)?.h;
     channelAffine(x, w.prevBn.scale, w.prevBn.shift, o.pre, 2);
     w.prevLif.run(o.pre, o.s, h(w.prevLif.name));
@@ -561,6 +566,18 @@ export class PsMnistSLMU {
     options: Omit<SpikingModelOptions, 'foldBatchNorm'> & LoadCheckpointOptions = {},
   ): PsMnistSLMU {
     return new PsMnistSLMU(arena, config, loadCheckpoint(source, 'psmnist_slmu', config, options), options);
+  }
+
+  /**
+   * A streaming stepper for `batch` sequences (see {@link PsMnistSLMUStream}): one step per push, classifier(h_t) out;
+   * after seq_len steps, this model's forward bit for bit with the same memory form (`'fir'` by default).
+   * @example const s = model.stream(1); for (const p of pixels) logits = s.push(Float32Array.of(p));
+   */
+  stream(batch = 1, options: PsMnistStreamOptions = {}): PsMnistSLMUStream {
+    return new PsMnistSLMUStream(this.arena, {
+      config: this.config, wU: this.wU, bU: this.bU, memory: this.memory, wH: this.wH, bH: this.bH,
+      classifier: this.classifier, classifierBias: this.classifierBias,
+    }, batch, options);
   }
 
   /** The activations for batch size B (allocated on first use, then reused). */
