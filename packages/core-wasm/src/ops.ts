@@ -7,19 +7,27 @@ type Dim = number | null;
 
 /** Checks a tensor's dtype and shape (null = any size) and returns it; throws naming the op and the tensor. */
 export function expectTensor(op: string, role: string, t: Tensor, dtype: DType, shape: readonly Dim[]): Tensor {
-  const label = `${op}: ${role}${t.name && t.name !== 'tensor' && t.name !== role ? ` ("${t.name}")` : ''}`;
-  if (t.dtype !== dtype) throw new DTypeError(`${label} must be ${dtype}, got ${t.dtype}`);
-  const ok = t.shape.length === shape.length && shape.every((d, i) => d === null || d === t.shape[i]);
+  // the checks allocate nothing on success (ops run per frame when streaming); messages are built only on failure
+  if (t.dtype !== dtype) throw new DTypeError(`${labelOf(op, role, t)} must be ${dtype}, got ${t.dtype}`);
+  let ok = t.shape.length === shape.length;
+  for (let i = 0; ok && i < shape.length; i++) ok = shape[i] === null || shape[i] === t.shape[i];
   if (!ok) {
     const exp = `[${shape.map((d) => (d === null ? '*' : d)).join(', ')}]`;
-    throw new ShapeError(`${label} expected shape ${exp}, got ${fmtShape(t.shape)}`);
+    throw new ShapeError(`${labelOf(op, role, t)} expected shape ${exp}, got ${fmtShape(t.shape)}`);
   }
   return t;
 }
 
-function sameCore(op: string, ...ts: (Tensor | undefined)[]): void {
-  const c = ts.find((t) => t)!.core;
-  for (const t of ts) if (t && t.core !== c) throw new ArgumentError(`${op}: tensors come from different Wasm instances`);
+function labelOf(op: string, role: string, t: Tensor): string {
+  return `${op}: ${role}${t.name && t.name !== 'tensor' && t.name !== role ? ` ("${t.name}")` : ''}`;
+}
+
+/** Throws unless every given tensor lives in the first one's Wasm instance (no rest array: called per op). */
+function sameCore(op: string, a: Tensor, b?: Tensor, c?: Tensor, d?: Tensor, e?: Tensor, f?: Tensor): void {
+  const k = a.core;
+  if ((b && b.core !== k) || (c && c.core !== k) || (d && d.core !== k) || (e && e.core !== k) || (f && f.core !== k)) {
+    throw new ArgumentError(`${op}: tensors come from different Wasm instances`);
+  }
 }
 
 function rank(op: string, role: string, t: Tensor, min: number): void {
