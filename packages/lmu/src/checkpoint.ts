@@ -3,7 +3,7 @@
 import { parseSafetensors, ArgumentError, ShapeError, fmtShape, type SafetensorsFile } from '@spikewasm/core-wasm';
 import {
   mlpHidden, resolveLMUFormerConfig, psmnistConfig, LMUFORMER_BLOCK_SEQ_LEN,
-  type LMUFormerConfig, type LMUFormerFactory, type PsMnistConfig,
+  type LMUFormerConfig, type LMUFormerFactory, type AnyLMUFormerFactory, type PsMnistConfig,
 } from './config.js';
 
 /** One tensor of a loaded state dict: float32 data in PyTorch's row-major layout. */
@@ -46,7 +46,7 @@ export class CheckpointError extends ShapeError {
   override name = 'CheckpointError';
 
   constructor(
-    readonly factory: LMUFormerFactory,
+    readonly factory: AnyLMUFormerFactory,
     readonly missing: readonly string[],
     readonly unexpected: readonly string[],
     readonly misshaped: readonly MisshapedKey[],
@@ -71,7 +71,7 @@ function bn(out: Map<string, number[]>, prefix: string, C: number): void {
  * no `fft_H`), name → shape, in the official module order.
  * @example expectedStateDict('lmu_rnn_conv1d', { embed_dims: 32, in_channels: 16, depths: 2 }).get('head.weight')   // [35, 32]
  */
-export function expectedStateDict(factory: LMUFormerFactory, config: AnyConfig = {}): Map<string, number[]> {
+export function expectedStateDict(factory: AnyLMUFormerFactory, config: AnyConfig = {}): Map<string, number[]> {
   const out = new Map<string, number[]>();
   if (factory === 'lmu_rnn_conv1d' || factory === 'slmu_rnn_ms_conv1d') {
     const c = resolveLMUFormerConfig(config as Partial<LMUFormerConfig>);
@@ -119,6 +119,8 @@ export function expectedStateDict(factory: LMUFormerFactory, config: AnyConfig =
       bn(out, 'head_bn', E);
     }
     out.set('head.weight', [K, E]).set('head.bias', [K]);
+  } else if (factory === 'slmu_rnn_conv1d' || factory === 'attn_ms_conv1d') {
+    registeredStateDict(out, factory, resolveLMUFormerConfig(config as Partial<LMUFormerConfig>));
   } else if (factory === 'psmnist_lmu' || factory === 'psmnist_slmu') {
     const c = psmnistConfig(config as Partial<PsMnistConfig>);
     const inp = factory === 'psmnist_lmu' ? 3 : c.input_size, d = c.memory_size, h = c.hidden_size;
@@ -130,9 +132,58 @@ export function expectedStateDict(factory: LMUFormerFactory, config: AnyConfig =
     out.set('lmu_fft.W_u.weight', [1, inp]).set('lmu_fft.W_u.bias', [1]).set('lmu_fft.W_h.weight', [h, d + inp]).set('lmu_fft.W_h.bias', [h]);
     out.set('classifier.weight', [c.output_size, h]).set('classifier.bias', [c.output_size]);
   } else {
-    throw new ArgumentError(`unknown model factory ${JSON.stringify(factory)}: expected lmu_rnn_conv1d, slmu_rnn_ms_conv1d, psmnist_lmu or psmnist_slmu`);
+    throw new ArgumentError(`unknown model factory ${JSON.stringify(factory)}: expected lmu_rnn_conv1d, slmu_rnn_ms_conv1d, slmu_rnn_conv1d, attn_ms_conv1d, psmnist_lmu or psmnist_slmu`);
   }
   return out;
+}
+
+/**
+ * The state dicts of `slmu_rnn_conv1d` and `attn_ms_conv1d`, in the official order (src/lmu_rnn.py ConvLMU: patch_embed,
+ * block.*, [head_bn], head; inside a module its own buffers come before its children, as torch's state_dict does).
+ * Derived from src/blocks/conv1d_embedding.py (Conv1d4EB = Conv1d4EBMs + rpe_bn), src/blocks/lmu.py (SLMU, SSA),
+ * src/blocks/lmu_cell.py (SpikingLMUFFTCell, memory order 2E) and src/blocks/mlp.py (ConvFFN, ConvFFNMs).
+ */
+function registeredStateDict(out: Map<string, number[]>, factory: 'slmu_rnn_conv1d' | 'attn_ms_conv1d', c: LMUFormerConfig): void {
+  const E = c.embed_dims, Cin = c.in_channels, Hm = mlpHidden(c), K = c.num_classes, L = LMUFORMER_BLOCK_SEQ_LEN;
+  out.set('patch_embed.proj_conv.weight', [E, Cin, 3]);
+  bn(out, 'patch_embed.proj_bn', E);
+  for (const i of [1, 2, 3]) {
+    out.set(`patch_embed.proj_conv${i}.weight`, [E, E, 3]);
+    bn(out, `patch_embed.proj_bn${i}`, E);
+  }
+  out.set('patch_embed.rpe_conv.weight', [E, E, 3]);
+  if (factory === 'slmu_rnn_conv1d') bn(out, 'patch_embed.rpe_bn', E);
+  for (let j = 0; j < c.depths; j++) {
+    const a = `block.${j}.attn`, m = `block.${j}.mlp`;
+    if (factory === 'slmu_rnn_conv1d') {
+      const p = `${a}.lmu`, d = 2 * E;
+      out.set(`${p}.A`, [d, d]).set(`${p}.B`, [d, 1]).set(`${p}.H`, [d, L]);
+      out.set(`${p}.W_u.weight`, [1, E]).set(`${p}.W_u.bias`, [1]).set(`${p}.W_h.weight`, [E, d + E]).set(`${p}.W_h.bias`, [E]);
+      bn(out, `${p}.bn_u`, 1);
+      bn(out, `${p}.bn_m`, d);
+      bn(out, `${p}.bn_h`, E);
+      out.set(`${a}.proj_conv.weight`, [E, E, 1]).set(`${a}.proj_conv.bias`, [E]);
+      bn(out, `${a}.proj_bn`, E);
+      out.set(`${m}.fc1_conv.weight`, [Hm, E, 1]).set(`${m}.fc1_conv.bias`, [Hm]);
+      bn(out, `${m}.fc1_bn`, Hm);
+      out.set(`${m}.fc2_conv.weight`, [E, Hm, 1]).set(`${m}.fc2_conv.bias`, [E]);
+      bn(out, `${m}.fc2_bn`, E);
+    } else {
+      bn(out, `${a}.pre_bn`, E);
+      for (const q of ['q', 'k', 'v']) {
+        out.set(`${a}.${q}_conv.weight`, [E, E, 1]);
+        bn(out, `${a}.${q}_bn`, E);
+      }
+      out.set(`${a}.proj_conv.weight`, [E, E, 1]).set(`${a}.proj_conv.bias`, [E]);
+      bn(out, `${a}.proj_bn`, E);
+      bn(out, `${m}.fc1_bn`, E);
+      out.set(`${m}.fc1_conv.weight`, [Hm, E, 1]).set(`${m}.fc1_conv.bias`, [Hm]);
+      bn(out, `${m}.fc2_bn`, Hm);
+      out.set(`${m}.fc2_conv.weight`, [E, Hm, 1]).set(`${m}.fc2_conv.bias`, [E]);
+    }
+  }
+  if (factory === 'attn_ms_conv1d') bn(out, 'head_bn', E);
+  out.set('head.weight', [K, E]).set('head.bias', [K]);
 }
 
 /** Options of {@link loadCheckpoint}. */
@@ -169,7 +220,7 @@ function isTensorLike(e: StateDictEntry): e is { data: ArrayLike<number> | Array
  */
 export function loadCheckpoint(
   source: Uint8Array | SafetensorsFile | StateDictLike,
-  factory: LMUFormerFactory,
+  factory: AnyLMUFormerFactory,
   config: AnyConfig = {},
   options: LoadCheckpointOptions = {},
 ): Map<string, CheckpointTensor> {
@@ -243,7 +294,7 @@ function isSafetensorsFile(x: unknown): x is SafetensorsFile {
   return typeof x === 'object' && x !== null && 'tensors' in x && 'metadata' in x && (x as SafetensorsFile).tensors instanceof Map;
 }
 
-function describeConfig(factory: LMUFormerFactory, config: AnyConfig): string {
+function describeConfig(factory: AnyLMUFormerFactory, config: AnyConfig): string {
   if (factory === 'psmnist_lmu' || factory === 'psmnist_slmu') {
     const c = psmnistConfig(config as Partial<PsMnistConfig>);
     return `(hidden_size ${c.hidden_size}, memory_size ${c.memory_size}, seq_len ${c.seq_len}, output_size ${c.output_size}${factory === 'psmnist_slmu' ? `, input_size ${c.input_size}` : ''})`;

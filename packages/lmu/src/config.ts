@@ -6,6 +6,16 @@ import { ArgumentError } from '@spikewasm/core-wasm';
 export type LMUFormerFactory = 'lmu_rnn_conv1d' | 'slmu_rnn_ms_conv1d' | 'psmnist_lmu' | 'psmnist_slmu';
 
 /**
+ * The two other models registered in the official src/lmu_rnn.py, checked by {@link expectedStateDict} and
+ * `loadCheckpoint` like the others (kept out of {@link LMUFormerFactory} so that code enumerating that union is
+ * unaffected): `slmu_rnn_conv1d` ({@link SLMUFormerConv1d}) and `attn_ms_conv1d` ({@link AttnLMUFormer}).
+ */
+export type LMUFormerExtraFactory = 'slmu_rnn_conv1d' | 'attn_ms_conv1d';
+
+/** Every factory the checkpoint loader knows. */
+export type AnyLMUFormerFactory = LMUFormerFactory | LMUFormerExtraFactory;
+
+/**
  * The LMU window of every LMUFormer block: `seq_len = theta = 128` are hard-coded in the official `LMU` / `SLMUMs`,
  * so the Speech Commands models accept exactly 128 frames.
  */

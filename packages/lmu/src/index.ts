@@ -11,13 +11,14 @@ export function lmuformerMemoryOrder(embedDims: number, spiking: boolean): numbe
 export { LMU, LMUMemory, LMUMemoryStepper, LMUStepper, lmuBuffers, type LMUMode, type LMUOptions, type LMUParams, type LMUMemoryOptions, type LinearWeights } from './lmu.js';
 export {
   LMUFORMER_BLOCK_SEQ_LEN, scv2Config, resolveLMUFormerConfig, psmnistConfig, mlpHidden,
-  type LMUFormerConfig, type LMUFormerFactory, type PsMnistConfig,
+  type LMUFormerConfig, type LMUFormerFactory, type LMUFormerExtraFactory, type AnyLMUFormerFactory, type PsMnistConfig,
 } from './config.js';
 export {
   loadCheckpoint, expectedStateDict, checkpointMetadata, CheckpointError,
   type CheckpointTensor, type StateDict, type StateDictEntry, type StateDictLike, type LoadCheckpointOptions, type MisshapedKey, type AnyConfig,
 } from './checkpoint.js';
 export { LMUFormer, cumulativeMean, type LMUFormerOptions, type LMUFormerBuffers, type LMUFormerBlockBuffers } from './lmuformer.js';
+export { SLMUFormerConv1d, AttnLMUFormer, LMUFORMER_SSA_SCALE, type RegisteredModelOptions, type RegisteredModelBuffers } from './registered.js';
 export { PsMnistLMU, type PsMnistOptions, type PsMnistBuffers } from './psmnist.js';
 export {
   SpikingLMUFormer, PsMnistSLMU, FrameLIF,
