@@ -32,6 +32,7 @@ const common = {
     '@spikewasm/core-wasm': join(repo, 'packages/core-wasm/src/index.ts'),
     '@spikewasm/spiking': join(repo, 'packages/spiking/src/index.ts'),
     '@spikewasm/lmu': join(repo, 'packages/lmu/src/index.ts'),
+    '@spikewasm/spikformer': join(repo, 'packages/spikformer/src/index.ts'),
   },
 };
 

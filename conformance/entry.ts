@@ -6,13 +6,14 @@ import type { Core } from '../packages/core-wasm/src/core.js';
 import * as coreWasm from '../packages/core-wasm/test/conformance/suite.js';
 import * as spiking from '../packages/spiking/test/conformance/suite.js';
 import * as lmu from '../packages/lmu/test/conformance/suite.js';
+import * as spikformer from '../packages/spikformer/test/conformance/suite.js';
 
 interface Suite {
   CONFORMANCE_FIXTURES: readonly string[];
   // the packages see Core through their own imports (sources or dist types): one structural signature for all
   runConformance(core: never, fixtures: Record<string, Uint8Array>): Promise<Record<string, string>>;
 }
-const PACKAGES: Record<string, Suite> = { 'core-wasm': coreWasm, spiking, lmu };
+const PACKAGES: Record<string, Suite> = { 'core-wasm': coreWasm, spiking, lmu, spikformer };
 
 /** Every fixture file any suite needs. */
 export const CONFORMANCE_FIXTURES: string[] = [...new Set(Object.values(PACKAGES).flatMap((p) => [...p.CONFORMANCE_FIXTURES]))];

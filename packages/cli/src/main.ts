@@ -21,7 +21,7 @@ export const USAGE = `Usage: spikewasm <command> [options]
 
 Commands:
   run WEIGHTS.safetensors   run a checkpoint on an input; print the top classes, write the logits
-  stream                    streaming inference (not implemented yet)
+  stream                    stream frames or a WAV (not implemented yet; use run --stream)
   info WEIGHTS              model, parameters, MACs (not implemented yet)
   bench                     benchmark suites (not implemented yet)
   help [run]                this help, or the options of run
@@ -50,7 +50,8 @@ Options:
                       configuration
   -o, --output FILE   write the logits to FILE (safetensors, one F32 tensor "logits")
       --json          print one JSON object instead of the summary
-      --stream        frame-by-frame inference with the streaming stepper (not supported yet)
+      --stream        frame-by-frame inference with the streaming stepper: logits after every frame
+                      (LMUFormer) or pixel (psMNIST), [N, B, classes]; not for spikformer
   -h, --help          show this help
 
 Input layouts: LMUFormer [B, 128, in_channels] (frames × mel bins); psMNIST [B, seq_len, input_size].

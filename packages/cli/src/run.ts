@@ -3,13 +3,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  init, parseSafetensors, serializeSafetensors, ArgumentError, DTypeError, fmtShape,
+  init, parseSafetensors, serializeSafetensors, ArgumentError, DTypeError, ShapeError, fmtShape,
   type Arena, type LoadedTensor, type SafetensorsFile, type Tensor,
 } from '@spikewasm/core-wasm';
 import {
   LMUFormer, SpikingLMUFormer, PsMnistLMU, PsMnistSLMU, expectedStateDict,
   type LMUFormerConfig, type LMUFormerFactory, type PsMnistConfig,
 } from '@spikewasm/lmu';
+import {
+  Spikformer, SPIKFORMER_CONFIG_KEYS, expectedStateDict as spikformerStateDict, type SpikformerConfig,
+} from '@spikewasm/spikformer';
 import { CliError, NotSupportedError, UsageError } from './errors.js';
 import { isNpy, readNpy } from './npy.js';
 
@@ -18,7 +21,8 @@ export const FACTORIES = ['lmu_rnn_conv1d', 'slmu_rnn_ms_conv1d', 'psmnist_lmu',
 export type Factory = (typeof FACTORIES)[number];
 
 /** The factories `spikewasm run` can run today. */
-export const SUPPORTED_FACTORIES = ['lmu_rnn_conv1d', 'slmu_rnn_ms_conv1d', 'psmnist_lmu', 'psmnist_slmu'] as const satisfies readonly LMUFormerFactory[];
+export const SUPPORTED_FACTORIES = ['lmu_rnn_conv1d', 'slmu_rnn_ms_conv1d', 'psmnist_lmu', 'psmnist_slmu', 'spikformer'] as const satisfies readonly Factory[];
+type Supported = (typeof SUPPORTED_FACTORIES)[number];
 
 /** Options of {@link runCheckpoint} (the flags of `spikewasm run`). */
 export interface RunOptions {
@@ -32,7 +36,7 @@ export interface RunOptions {
   config?: string;
   /** Path to write the logits to (safetensors, one F32 tensor `logits`). */
   output?: string;
-  /** Frame-by-frame inference with the streaming stepper (not available yet). */
+  /** Frame-by-frame inference with the model's streaming stepper: logits after every frame (or pixel), [N, B, K]. */
   stream?: boolean;
 }
 
@@ -46,9 +50,9 @@ export interface TopClass {
 
 /** What {@link runCheckpoint} did and computed. */
 export interface RunResult {
-  model: LMUFormerFactory;
+  model: Supported;
   modelClass: string;
-  config: LMUFormerConfig | PsMnistConfig;
+  config: LMUFormerConfig | PsMnistConfig | SpikformerConfig;
   configSource: 'flag' | 'metadata' | 'published';
   weights: { path: string; tensors: number; values: number };
   input: { path: string; format: 'safetensors' | 'npy'; tensor: string | null; dtype: string; shape: number[] };
@@ -68,18 +72,26 @@ const PSMNIST_KEYS: Record<keyof PsMnistConfig, 'number'> = {
   input_size: 'number', output_size: 'number', hidden_size: 'number', memory_size: 'number', seq_len: 'number', theta: 'number',
 };
 
-type AnyModel = LMUFormer | SpikingLMUFormer | PsMnistLMU | PsMnistSLMU;
+type AnyModel = LMUFormer | SpikingLMUFormer | PsMnistLMU | PsMnistSLMU | Spikformer;
 
-const MODELS: Record<LMUFormerFactory, { className: string; keys: Record<string, string>; build: (a: Arena, f: SafetensorsFile, c: object, o: { ignore: (k: string) => boolean }) => AnyModel }> = {
+const MODELS: Record<Supported, { className: string; keys: Record<string, string>; build: (a: Arena, f: SafetensorsFile, c: object, o: { ignore: (k: string) => boolean }) => AnyModel }> = {
   lmu_rnn_conv1d: { className: 'LMUFormer', keys: LMUFORMER_KEYS, build: (a, f, c, o) => LMUFormer.fromCheckpoint(a, f, c, o) },
   slmu_rnn_ms_conv1d: { className: 'SpikingLMUFormer', keys: LMUFORMER_KEYS, build: (a, f, c, o) => SpikingLMUFormer.fromCheckpoint(a, f, c, o) },
   psmnist_lmu: { className: 'PsMnistLMU', keys: PSMNIST_KEYS, build: (a, f, c, o) => PsMnistLMU.fromCheckpoint(a, f, c, o) },
   psmnist_slmu: { className: 'PsMnistSLMU', keys: PSMNIST_KEYS, build: (a, f, c, o) => PsMnistSLMU.fromCheckpoint(a, f, c, o) },
+  // the variant (CIFAR / ImageNet / CIFAR10-DVS code) is detected from the checkpoint's keys
+  spikformer: { className: 'Spikformer', keys: SPIKFORMER_CONFIG_KEYS, build: (a, f, c, o) => Spikformer.fromCheckpoint(a, f, c, o) },
 };
 
+/** Values of the eval-relevant state dict of a built model (the official keys it reads). */
+function stateDictValues(factory: Supported, config: object, model: AnyModel): number {
+  const shapes = model instanceof Spikformer ? spikformerStateDict(config, model.variant) : expectedStateDict(factory as LMUFormerFactory, config);
+  return [...shapes.values()].reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+}
+
 /** Checks a model name: one this command runs, else a NotSupportedError (known, not yet) or a CliError (unknown). */
-export function checkFactory(name: string, where: string): LMUFormerFactory {
-  if ((SUPPORTED_FACTORIES as readonly string[]).includes(name)) return name as LMUFormerFactory;
+export function checkFactory(name: string, where: string): Supported {
+  if ((SUPPORTED_FACTORIES as readonly string[]).includes(name)) return name as Supported;
   if ((FACTORIES as readonly string[]).includes(name)) {
     throw new NotSupportedError(`model ${JSON.stringify(name)} is not supported yet (${where}); spikewasm run supports ${SUPPORTED_FACTORIES.join(', ')}`);
   }
@@ -114,7 +126,7 @@ function inFile<T>(path: string, f: () => T): T {
 }
 
 /** Parses a configuration JSON text: an object whose keys and value types are those of the factory's constructor. */
-export function parseConfig(text: string, factory: LMUFormerFactory, where: string): Record<string, unknown> {
+export function parseConfig(text: string, factory: Supported, where: string): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -127,7 +139,10 @@ export function parseConfig(text: string, factory: LMUFormerFactory, where: stri
   const keys = MODELS[factory].keys;
   for (const [k, val] of Object.entries(v)) {
     if (!Object.hasOwn(keys, k)) throw new ArgumentError(`config (${where}): ${factory} has no argument ${JSON.stringify(k)} (its arguments: ${Object.keys(keys).join(', ')})`);
-    if (typeof val !== keys[k]) throw new ArgumentError(`config (${where}): ${k} must be a ${keys[k]}, got ${JSON.stringify(val)}`);
+    // 'number?': a number or null (e.g. Spikformer's qk_scale)
+    if (keys[k] === 'number?' ? val !== null && typeof val !== 'number' : typeof val !== keys[k]) {
+      throw new ArgumentError(`config (${where}): ${k} must be a ${keys[k] === 'number?' ? 'number or null' : keys[k]}, got ${JSON.stringify(val)}`);
+    }
   }
   return v as Record<string, unknown>;
 }
@@ -173,13 +188,10 @@ export function topK(logits: Float32Array, rows: number, K: number, k = 3): TopC
  */
 export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
-  if (opts.stream) {
-    throw new NotSupportedError('--stream is not supported yet: the models have no streaming stepper (model.stream() in @spikewasm/lmu does not exist yet)');
-  }
   const wBytes = readBytes(opts.weights, 'weights file');
   const file = inFile(opts.weights, () => parseSafetensors(wBytes));
   const metaFactory = file.metadata.factory;
-  let factory: LMUFormerFactory;
+  let factory: Supported;
   if (opts.model !== undefined) factory = checkFactory(opts.model, '--model');
   else if (metaFactory !== undefined) factory = checkFactory(metaFactory, `factory metadata of ${basename(opts.weights)}`);
   else throw new UsageError(`${basename(opts.weights)} has no "factory" metadata: pass --model NAME (${SUPPORTED_FACTORIES.join(', ')})`);
@@ -214,13 +226,18 @@ export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
   try {
     const ignore = (k: string) => k === 'input' || k.startsWith('expected.');
     const model = inFile(opts.weights, () => MODELS[factory].build(arena, file, config, { ignore }));
-    const values = [...expectedStateDict(factory, config).values()].reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+    const values = stateDictValues(factory, config, model);
     const tensors = [...file.tensors.keys()].filter((k) => !ignore(k.replace(/^module\./, ''))).length;
     const t3 = performance.now();
 
-    const x: Tensor = arena.from(input.data, input.shape, 'f32', 'input');
-    const y = model.forward(x);
-    const logits = { shape: [...y.shape], data: y.toArray() as Float32Array };
+    let logits: { shape: number[]; data: Float32Array };
+    if (opts.stream) {
+      logits = streamLogits(model, factory, input.data, input.shape);
+    } else {
+      const x: Tensor = arena.from(input.data, input.shape, 'f32', 'input');
+      const y = model.forward(x);
+      logits = { shape: [...y.shape], data: y.toArray() as Float32Array };
+    }
     const t4 = performance.now();
 
     const K = logits.shape[logits.shape.length - 1];
@@ -256,12 +273,47 @@ export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
   }
 }
 
+/** A streaming stepper as the lmu models return it from stream(batch). */
+interface Stepper {
+  push(frame: Float32Array): { data: ArrayLike<number> } | null;
+  flush?(): { shape: readonly number[]; data: ArrayLike<number> };
+}
+
+/**
+ * `--stream`: feeds the input [B, N, C] to the model's streaming stepper one frame (LMUFormer) or one pixel (psMNIST)
+ * at a time and collects the logits after every frame — the `all_seq` layout [N, B, classes], computed
+ * frame by frame (LMUFormer outputs trail the input by the conv look-ahead; flush() ends the utterance).
+ */
+function streamLogits(model: AnyModel, factory: Supported, x: Float32Array, shape: readonly number[]): { shape: number[]; data: Float32Array } {
+  const m = model as unknown as { stream?: (batch: number) => Stepper };
+  if (typeof m.stream !== 'function') throw new NotSupportedError(`--stream is not supported for ${factory}: the model has no streaming stepper`);
+  if (shape.length !== 3) throw new ShapeError(`--stream: input expected [B, N, C], got ${fmtShape(shape)}`);
+  const [B, N, C] = shape;
+  const s = m.stream(B);
+  const rows: ArrayLike<number>[] = [];
+  const frame = new Float32Array(B * C);
+  for (let t = 0; t < N; t++) {
+    for (let b = 0; b < B; b++) frame.set(x.subarray((b * N + t) * C, (b * N + t + 1) * C), b * C);
+    const y = s.push(frame);
+    if (y) rows.push(Float32Array.from(y.data));
+  }
+  if (s.flush) rows.push(Float32Array.from(s.flush().data));
+  const data = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let o = 0;
+  for (const r of rows) { data.set(r as Float32Array, o); o += r.length; }
+  const K = data.length / (N * B);
+  if (!Number.isInteger(K)) throw new CliError(`--stream: the stepper returned ${data.length} values, not ${N} frames of ${B} rows`);
+  return { shape: [N, B, K], data };
+}
+
 /** The configuration values worth showing in the summary. */
 function highlights(r: RunResult): string {
   const c = r.config as unknown as Record<string, unknown>;
   const keys = r.model === 'psmnist_lmu' || r.model === 'psmnist_slmu'
     ? ['hidden_size', 'memory_size', 'seq_len', 'theta', 'output_size', ...(r.model === 'psmnist_slmu' ? ['input_size'] : [])]
-    : ['embed_dims', 'in_channels', 'depths', 'mlp_ratios', 'num_classes', 'test_mode'];
+    : r.model === 'spikformer'
+      ? ['embed_dims', 'num_heads', 'depths', 'mlp_ratios', 'T', 'img_size_h', 'img_size_w', 'in_channels', 'num_classes']
+      : ['embed_dims', 'in_channels', 'depths', 'mlp_ratios', 'num_classes', 'test_mode'];
   return keys.map((k) => `${k} ${c[k]}`).join(', ');
 }
 

@@ -174,6 +174,72 @@ describe('spikewasm run on the LMUFormer fixtures', () => {
     const { err, tol } = compare(Float32Array.from(j.logits.data[127].flat()), want);
     expect(err).toBeLessThanOrEqual(tol);
   });
+
+  for (const name of ['lmuformer_nonspiking_small', 'lmuformer_spiking_small'] as const) {
+    it(`--stream on ${name}: [128, B, classes] frame by frame, equal to the parallel all_seq output; last row = expected.logits`, async () => {
+      const cfg = { ...JSON.parse(readSafetensors(fx(name)).metadata.config), test_mode: 'all_seq' };
+      const config = at(`${name}.all_seq.json`);
+      writeFileSync(config, JSON.stringify(cfg));
+      const par = at(`${name}.par.safetensors`), str = at(`${name}.str.safetensors`);
+      const a = await run(['run', fx(name), '--config', config, '--output', par]);
+      const b = await run(['run', fx(name), '--stream', '--output', str]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      const p = readSafetensors(par).tensors.get('logits')!, q = readSafetensors(str).tensors.get('logits')!;
+      expect(q.shape).toEqual(p.shape);
+      expect(q.shape.slice(0, 2)).toEqual([128, 2]);
+      // the stepper runs the FIR memory, the parallel default the FFT: equal within float32 rounding
+      const { err, tol } = compare(q.data as Float32Array, p.data as Float32Array);
+      expect(err).toBeLessThanOrEqual(tol);
+      const want = readSafetensors(fx(name)).tensors.get('expected.logits')!.data as Float32Array;
+      const last = (q.data as Float32Array).subarray(127 * 2 * want.length / 2);
+      const c = compare(last, want);
+      expect(c.err).toBeLessThanOrEqual(c.tol);
+    });
+  }
+});
+
+describe('spikewasm run on the Spikformer fixtures', () => {
+  for (const [name, shape] of [['spikformer_tiny', [1, 10]], ['spikformer_small', [2, 10]]] as const) {
+    it(`${name}: logits match expected.logits at the README tolerance`, async () => {
+      const out = at(`${name}.out.safetensors`);
+      const r = await run(['run', fx(name), '--output', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^model    spikformer \(Spikformer\): embed_dims \d+, num_heads \d+, depths \d+, mlp_ratios 4, T 4, img_size_h 16, img_size_w 16, in_channels 3, num_classes 10 \[config from the file metadata\]/);
+      expect(r.stdout).toMatch(/top-3/);
+      const logits = readSafetensors(out).tensors.get('logits')!;
+      expect(logits.shape).toEqual(shape);
+      const want = readSafetensors(fx(name)).tensors.get('expected.logits')!.data as Float32Array;
+      const { err, tol } = compare(logits.data as Float32Array, want);
+      console.log(`${name}: max|err| ${err.toExponential(2)} (tol ${tol.toExponential(1)})`);
+      expect(err).toBeLessThanOrEqual(tol);
+    });
+  }
+
+  it('an official-style checkpoint (module. prefix, num_batches_tracked, unused norm1/norm2, no metadata) runs with --model, --config and a .npy input', async () => {
+    const src = fx('spikformer_small');
+    const meta = readSafetensors(src).metadata;
+    const weights = variant(src, 'sf_official.safetensors', {
+      metadata: {},
+      keep: (k) => k !== 'input' && !k.startsWith('expected.'),
+      rename: (k) => `module.${k}`,
+      extra: { 'module.patch_embed.proj_bn.num_batches_tracked': { shape: [], data: new BigInt64Array([7n]) } },
+    });
+    const config = at('sf_config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(meta.config), qk_scale: null }));
+    const input = npyOfInput(src, '<f4', 'sf_in.npy');
+    const out = at('sf_official.out.safetensors');
+    const r = await run(['run', weights, '-m', 'spikformer', '-c', config, '-i', input, '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { model: string; model_class: string; config: Record<string, unknown>; config_source: string; weights: { tensors: number; values: number }; input: { shape: number[] } };
+    expect(j).toMatchObject({ model: 'spikformer', model_class: 'Spikformer', config_source: 'flag', input: { shape: [2, 3, 16, 16] } });
+    expect(j.config).toMatchObject({ embed_dims: 64, num_heads: 2, depths: 2, T: 4, qk_scale: null });
+    expect(j.weights.tensors).toBe(108); // 107 state-dict tensors + num_batches_tracked
+    const want = readSafetensors(src).tensors.get('expected.logits')!.data as Float32Array;
+    const { err, tol } = compare(readSafetensors(out).tensors.get('logits')!.data as Float32Array, want);
+    expect(err).toBeLessThanOrEqual(tol);
+  });
 });
 
 describe('spikewasm usage and the commands that are not there yet', () => {
@@ -239,10 +305,12 @@ describe('spikewasm run: every bad input is one line on stderr and a non-zero ex
     }, /SafetensorsHeaderError/],
     ['unknown factory in the metadata', () => ['run', variant(NONSPIKING, 'unknown_factory.safetensors', { metadata: { factory: 'resnet50', config: '{}' } })], /unknown model "resnet50"/],
     ['unknown --model', () => ['run', NONSPIKING, '--model', 'resnet50'], /unknown model "resnet50"/],
-    ['spikformer fixture', () => ['run', fx('spikformer_tiny'), '--output', at('sf.safetensors')], /model "spikformer" is not supported yet/, 1],
-    ['--model spikformer', () => ['run', NONSPIKING, '--model', 'spikformer'], /model "spikformer" is not supported yet/, 1],
+    ['Spikformer checkpoint with a missing and an extra key', () => ['run', variant(fx('spikformer_tiny'), 'sf_bad.safetensors', { keep: (k) => k !== 'head.bias', extra: { 'block.1.attn.q_linear.weight': { shape: [32, 32], data: new Float32Array(1024) } } })], /CheckpointError: .*checkpoint does not fit Spikformer \(cifar\).*1 missing, 1 unexpected.*missing +head\.bias \[10\].*unexpected +block\.1\.attn\.q_linear\.weight/],
+    ['LMUFormer checkpoint run as --model spikformer', () => ['run', NONSPIKING, '--model', 'spikformer'], /CheckpointError: .*checkpoint does not fit Spikformer/],
+    ['Spikformer input of the wrong shape', () => ['run', fx('spikformer_tiny'), '--input', NONSPIKING], /ShapeError: Spikformer: input expected f32 \[B, 3, 16, 16\], got f32 \[2, 128, 16\]/],
+    ['Spikformer config with qk_scale of the wrong type', () => { writeFileSync(at('qk.json'), '{"qk_scale": "0.125"}'); return ['run', fx('spikformer_tiny'), '--config', at('qk.json')]; }, /qk_scale must be a number or null/],
     ['no metadata and no --model', () => ['run', variant(NONSPIKING, 'nometa.safetensors', { metadata: {} })], /no "factory" metadata: pass --model/, 2],
-    ['--stream (no streaming stepper yet)', () => ['run', NONSPIKING, '--stream', '--output', at('s.safetensors')], /--stream is not supported yet/, 1],
+    ['--stream on a Spikformer (no streaming stepper)', () => ['run', fx('spikformer_tiny'), '--stream'], /--stream is not supported for spikformer/, 1],
     ['config file that is not JSON', () => { writeFileSync(at('bad.json'), '{"embed_dims": 32,'); return ['run', NONSPIKING, '--config', at('bad.json')]; }, /ArgumentError: config \(bad\.json\) is not valid JSON/],
     ['config file that is not an object', () => { writeFileSync(at('array.json'), '[32]'); return ['run', NONSPIKING, '--config', at('array.json')]; }, /must be a JSON object/],
     ['config with an unknown argument', () => { writeFileSync(at('key.json'), '{"embed_dim": 32}'); return ['run', NONSPIKING, '--config', at('key.json')]; }, /has no argument "embed_dim"/],

@@ -1,8 +1,17 @@
-/** Spikformer's attention scale s (shared/spec/spikformer.md §1): 0.125 for CIFAR and ImageNet, 0.25 for CIFAR10-DVS. */
-export const SSA_SCALE = { cifar: 0.125, imagenet: 0.125, dvs: 0.25 } as const;
-
-/** Token count after Spiking Patch Splitting: N = (H/4)·(W/4); H and W must be multiples of 4. */
-export function spikformerTokens(height: number, width: number): number {
-  if (height % 4 !== 0 || width % 4 !== 0) throw new RangeError(`Spikformer input must be a multiple of 4 in both sides, got ${height}×${width}`);
-  return (height / 4) * (width / 4);
-}
+export {
+  SSA_SCALE, SPIKFORMER_VARIANTS, SPIKFORMER_CONFIG_KEYS, SPIKFORMER_PRESETS,
+  resolveSpikformerConfig, spikformerPreset, spikformerTokens, spikformerGeometry,
+  type SpikformerVariant, type SpikformerConfig, type SpikformerPresetName, type SpikformerGeometry, type SpsStage,
+} from './config.js';
+export {
+  expectedStateDict, loadCheckpoint, detectSpikformerVariant, isUnusedSpikformerKey, spikformerMetadata, CheckpointError,
+  type CheckpointTensor, type StateDictEntry, type StateDictLike, type MisshapedKey, type LoadCheckpointOptions,
+} from './checkpoint.js';
+export {
+  Spikformer,
+  type SpikformerOptions, type SpikformerPatchEmbedLayers, type SpikformerBlockLayers, type SpikformerStageBuffers,
+  type SpikformerBlockBuffers, type SpikformerLifRecord, type SpikformerBuffers, type SpikformerStageTimes,
+} from './model.js';
+export { SpikeConv3x3, orPoolChannelsLast, type SpikeConv3x3Params } from './spike-conv.js';
+export { cifarNormalize, CIFAR_MEAN, CIFAR_STD, type CifarNormalizeOptions, type PixelLayout } from './input.js';
+export { randomSpikformerStateDict, type RandomStateDictOptions } from './random.js';
