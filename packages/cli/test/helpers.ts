@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors, type SafetensorsFile } from '@spikewasm/core-wasm';
+import { maxErr, fixtureTol } from '../../core-wasm/test/compare.js';
 
 /** The built executable (package.json "bin"); the tests run the build output, as a user does. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -38,14 +39,8 @@ export function readSafetensors(path: string): SafetensorsFile {
 
 /** max |got − want| (NaN: infinite) and the README tolerance 1e-4 · max(1, max |want|). */
 export function compare(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; tol: number } {
-  if (got.length !== want.length) throw new Error(`length ${got.length} ≠ ${want.length}`);
-  let err = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    err = Number.isNaN(e) ? Infinity : Math.max(err, e);
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return { err, tol: 1e-4 * Math.max(1, scale) };
+  const { err, scale } = maxErr(got, want);
+  return { err, tol: fixtureTol(scale) };
 }
 
 /**

@@ -22,3 +22,14 @@ export {
 export {
   lmuContinuous, lmuDiscretize, lmuImpulseResponse, expm, toFloat32, type LmuMatrices,
 } from './lmu-math.js';
+/**
+ * Checkpoint checking shared by the model packages: {@link matchStateDict} matches a state dict (safetensors bytes,
+ * a parsed file, or a Map / object of tensors) against the names and shapes a model expects, strips `module.`,
+ * skips ignored keys, and reports every missing, unexpected, mis-shaped and wrongly typed key in one multi-line
+ * {@link CheckpointError}; {@link toStateDict}, {@link stateDictEntries} and {@link isStateDictTensor} read the inputs.
+ */
+export {
+  matchStateDict, toStateDict, stateDictEntries, isStateDictTensor, CheckpointError,
+  type CheckpointTensor, type StateDictEntry, type StateDictTensor, type StateDictLike, type MisshapedKey,
+  type MatchStateDictOptions,
+} from './checkpoint.js';

@@ -1,59 +1,39 @@
 // Official LMUFormer checkpoints as safetensors: the expected state_dict of every model (names and shapes from the
 // configuration), and a loader that checks a file against it and reports every problem in one error.
-import { parseSafetensors, ArgumentError, ShapeError, fmtShape, type SafetensorsFile } from '@spikewasm/core-wasm';
+import {
+  ArgumentError, ShapeError, CheckpointError as CoreCheckpointError, matchStateDict, isStateDictTensor,
+  type SafetensorsFile, type CheckpointTensor, type StateDictEntry, type StateDictLike, type MisshapedKey,
+} from '@spikewasm/core-wasm';
 import {
   mlpHidden, resolveLMUFormerConfig, psmnistConfig, LMUFORMER_BLOCK_SEQ_LEN,
   type LMUFormerConfig, type LMUFormerFactory, type AnyLMUFormerFactory, type PsMnistConfig,
 } from './config.js';
 
-/** One tensor of a loaded state dict: float32 data in PyTorch's row-major layout. */
-export interface CheckpointTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
+// The state-dict types and the matching machinery are core-wasm's (shared with @spikewasm/spikformer).
+export type { CheckpointTensor, StateDictEntry, StateDictLike, MisshapedKey };
 
 /** A loaded, checked state dict keyed by the official names (no `module.` prefix). */
 export type StateDict = ReadonlyMap<string, CheckpointTensor>;
 
-/**
- * One entry of a state dict given by the caller: a bare array (its length is checked), or a tensor with a shape and
- * optionally a safetensors dtype (e.g. a `LoadedTensor` of `parseSafetensors`; its shape is checked).
- */
-export type StateDictEntry =
-  | ArrayLike<number>
-  | { readonly data: ArrayLike<number> | ArrayLike<bigint>; readonly shape: readonly number[]; readonly dtype?: string };
-
-/** A state dict as a Map (e.g. `parseSafetensors(bytes).tensors`) or a plain object, keyed by PyTorch names. */
-export type StateDictLike = ReadonlyMap<string, StateDictEntry> | Readonly<Record<string, StateDictEntry>>;
-
 /** A model configuration of either family. */
 export type AnyConfig = Partial<LMUFormerConfig> | Partial<PsMnistConfig>;
 
-/** A shape mismatch found by {@link loadCheckpoint}. */
-export interface MisshapedKey {
-  name: string;
-  expected: readonly number[];
-  got: readonly number[];
-}
-
 /**
  * A checkpoint that does not fit the model: every missing, unexpected, mis-shaped and wrongly typed key, listed in
- * one multi-line message (one key per line) and as arrays. A {@link ShapeError} of core-wasm.
+ * one multi-line message (one key per line) and as arrays. core-wasm's CheckpointError (a ShapeError), with the
+ * model factory as `factory`.
  * @example try { loadCheckpoint(bytes, 'lmu_rnn_conv1d', cfg); } catch (e) { if (e instanceof CheckpointError) console.log(e.missing); }
  */
-export class CheckpointError extends ShapeError {
-  override name = 'CheckpointError';
-
+export class CheckpointError extends CoreCheckpointError {
   constructor(
     readonly factory: AnyLMUFormerFactory,
-    readonly missing: readonly string[],
-    readonly unexpected: readonly string[],
-    readonly misshaped: readonly MisshapedKey[],
-    readonly wrongDtype: readonly string[],
+    missing: readonly string[],
+    unexpected: readonly string[],
+    misshaped: readonly MisshapedKey[],
+    wrongDtype: readonly string[],
     message: string,
   ) {
-    super(message);
+    super(factory, missing, unexpected, misshaped, wrongDtype, message);
   }
 }
 
@@ -195,14 +175,6 @@ export interface LoadCheckpointOptions {
   ignore?: (key: string) => boolean;
 }
 
-function entries(sd: StateDictLike): Iterable<[string, StateDictEntry]> {
-  return sd instanceof Map ? (sd as ReadonlyMap<string, StateDictEntry>).entries() : Object.entries(sd as Record<string, StateDictEntry>);
-}
-
-function isTensorLike(e: StateDictEntry): e is { data: ArrayLike<number> | ArrayLike<bigint>; shape: readonly number[]; dtype?: string } {
-  return typeof e === 'object' && e !== null && 'data' in e && 'shape' in e;
-}
-
 /**
  * Loads an official LMUFormer state dict and checks it against the model's configuration:
  *
@@ -224,74 +196,12 @@ export function loadCheckpoint(
   config: AnyConfig = {},
   options: LoadCheckpointOptions = {},
 ): Map<string, CheckpointTensor> {
-  const expected = expectedStateDict(factory, config);
-  let sd: StateDictLike;
-  if (source instanceof Uint8Array) sd = parseSafetensors(source).tensors;
-  else if (isSafetensorsFile(source)) sd = source.tensors;
-  else sd = source as StateDictLike;
-
-  const found = new Map<string, StateDictEntry>();
-  const unexpected: string[] = [];
-  for (const [raw, entry] of entries(sd)) {
-    const name = raw.startsWith('module.') ? raw.slice('module.'.length) : raw;
-    if (ignoredByDefault(name) || options.ignore?.(name)) continue;
-    if (found.has(name)) {
-      unexpected.push(`${raw} (duplicates ${name} once the module. prefix is stripped)`);
-      continue;
-    }
-    found.set(name, entry);
-  }
-  const missing: string[] = [];
-  const misshaped: MisshapedKey[] = [];
-  const wrongDtype: string[] = [];
-  const out = new Map<string, CheckpointTensor>();
-  for (const [name, shape] of expected) {
-    const e = found.get(name);
-    if (e === undefined) {
-      missing.push(name);
-      continue;
-    }
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data: ArrayLike<number> | ArrayLike<bigint> = isTensorLike(e) ? e.data : (e as ArrayLike<number>);
-    const dtype = isTensorLike(e) ? e.dtype : undefined;
-    if ((dtype !== undefined && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') || (data.length > 0 && typeof data[0] === 'bigint')) {
-      wrongDtype.push(`${name}: expected F32, got ${dtype ?? '64-bit integers'}`);
-      continue;
-    }
-    if (isTensorLike(e)) {
-      const s = e.shape;
-      if (s.length !== shape.length || s.some((x, i) => x !== shape[i])) {
-        misshaped.push({ name, expected: shape, got: [...s] });
-        continue;
-      }
-    }
-    if (data.length !== n) {
-      misshaped.push({ name, expected: shape, got: [data.length] });
-      continue;
-    }
-    const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    out.set(name, { name, shape, data: f32 });
-  }
-  for (const name of found.keys()) if (!expected.has(name)) unexpected.push(name);
-  if (missing.length || unexpected.length || misshaped.length || wrongDtype.length) {
-    const counts = [
-      missing.length && `${missing.length} missing`, unexpected.length && `${unexpected.length} unexpected`,
-      misshaped.length && `${misshaped.length} mis-shaped`, wrongDtype.length && `${wrongDtype.length} of a wrong dtype`,
-    ].filter(Boolean).join(', ');
-    const lines = [
-      `checkpoint does not fit ${factory} ${describeConfig(factory, config)}: ${counts}`,
-      ...missing.map((k) => `  missing     ${k} ${fmtShape(expected.get(k)!)}`),
-      ...unexpected.map((k) => `  unexpected  ${k}`),
-      ...misshaped.map((m) => `  mis-shaped  ${m.name}: expected ${fmtShape(m.expected)}, got ${fmtShape(m.got)}`),
-      ...wrongDtype.map((k) => `  wrong dtype ${k}`),
-    ];
-    throw new CheckpointError(factory, missing, unexpected, misshaped, wrongDtype, lines.join('\n'));
-  }
-  return out;
-}
-
-function isSafetensorsFile(x: unknown): x is SafetensorsFile {
-  return typeof x === 'object' && x !== null && 'tensors' in x && 'metadata' in x && (x as SafetensorsFile).tensors instanceof Map;
+  return matchStateDict(source, expectedStateDict(factory, config), {
+    model: factory,
+    describe: describeConfig(factory, config),
+    ignore: (name) => ignoredByDefault(name) || options.ignore?.(name) === true,
+    error: (...args) => new CheckpointError(factory, ...args),
+  });
 }
 
 function describeConfig(factory: AnyLMUFormerFactory, config: AnyConfig): string {
@@ -331,7 +241,7 @@ export function lookupTensor(sd: StateDictLike, key: string, who: string, option
     if (optional) return undefined;
     throw new ShapeError(`${who}: state dict lacks ${key}`);
   }
-  const data: ArrayLike<number> | ArrayLike<bigint> = isTensorLike(e) ? e.data : (e as ArrayLike<number>);
+  const data: ArrayLike<number> | ArrayLike<bigint> = isStateDictTensor(e) ? e.data : e;
   if (data.length > 0 && typeof data[0] === 'bigint') throw new ShapeError(`${who}: ${key} holds 64-bit integers, expected real numbers`);
   return data as ArrayLike<number>;
 }

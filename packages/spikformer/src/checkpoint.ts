@@ -1,50 +1,30 @@
 // Spikformer checkpoints as safetensors with the official timm state_dict names: the expected state dict of every
 // variant and size, variant detection, and a loader that reports every problem in one error.
-import { parseSafetensors, ArgumentError, ShapeError, fmtShape, type SafetensorsFile } from '@spikewasm/core-wasm';
+import {
+  ArgumentError, CheckpointError as CoreCheckpointError, matchStateDict, toStateDict, stateDictEntries, isStateDictTensor,
+  type SafetensorsFile, type CheckpointTensor, type StateDictEntry, type StateDictLike, type MisshapedKey,
+} from '@spikewasm/core-wasm';
 import { resolveSpikformerConfig, spikformerGeometry, type SpikformerConfig, type SpikformerVariant } from './config.js';
 
-/** One tensor of a loaded state dict: float32 data in PyTorch's row-major layout. */
-export interface CheckpointTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
-
-/**
- * One entry of a state dict given by the caller: a bare array (its length is checked), or a tensor with a shape and
- * optionally a safetensors dtype (e.g. a `LoadedTensor` of `parseSafetensors`; its shape is checked).
- */
-export type StateDictEntry =
-  | ArrayLike<number>
-  | { readonly data: ArrayLike<number> | ArrayLike<bigint>; readonly shape: readonly number[]; readonly dtype?: string };
-
-/** A state dict as a Map (e.g. `parseSafetensors(bytes).tensors`) or a plain object, keyed by PyTorch names. */
-export type StateDictLike = ReadonlyMap<string, StateDictEntry> | Readonly<Record<string, StateDictEntry>>;
-
-/** A shape mismatch found by {@link loadCheckpoint}. */
-export interface MisshapedKey {
-  name: string;
-  expected: readonly number[];
-  got: readonly number[];
-}
+// The state-dict types and the matching machinery are core-wasm's (shared with @spikewasm/lmu).
+export type { CheckpointTensor, StateDictEntry, StateDictLike, MisshapedKey };
 
 /**
  * A checkpoint that does not fit the model: every missing, unexpected, mis-shaped and wrongly typed key, listed in one
- * multi-line message (one key per line) and as arrays. A {@link ShapeError} of core-wasm.
+ * multi-line message (one key per line) and as arrays. core-wasm's CheckpointError (a ShapeError), with the variant
+ * as `variant` (and `model` = `Spikformer (<variant>)`).
  * @example try { loadCheckpoint(bytes, cfg); } catch (e) { if (e instanceof CheckpointError) console.log(e.missing); }
  */
-export class CheckpointError extends ShapeError {
-  override name = 'CheckpointError';
-
+export class CheckpointError extends CoreCheckpointError {
   constructor(
     readonly variant: SpikformerVariant,
-    readonly missing: readonly string[],
-    readonly unexpected: readonly string[],
-    readonly misshaped: readonly MisshapedKey[],
-    readonly wrongDtype: readonly string[],
+    missing: readonly string[],
+    unexpected: readonly string[],
+    misshaped: readonly MisshapedKey[],
+    wrongDtype: readonly string[],
     message: string,
   ) {
-    super(message);
+    super(`Spikformer (${variant})`, missing, unexpected, misshaped, wrongDtype, message);
   }
 }
 
@@ -111,24 +91,6 @@ export function isUnusedSpikformerKey(key: string): boolean {
     || /^norm\.(weight|bias)$/.test(key) || /^block\.\d+\.norm[12]\.(weight|bias)$/.test(key);
 }
 
-function entries(sd: StateDictLike): Iterable<[string, StateDictEntry]> {
-  return sd instanceof Map ? (sd as ReadonlyMap<string, StateDictEntry>).entries() : Object.entries(sd as Record<string, StateDictEntry>);
-}
-
-function isTensorLike(e: StateDictEntry): e is { data: ArrayLike<number> | ArrayLike<bigint>; shape: readonly number[]; dtype?: string } {
-  return typeof e === 'object' && e !== null && 'data' in e && 'shape' in e;
-}
-
-function isSafetensorsFile(x: unknown): x is SafetensorsFile {
-  return typeof x === 'object' && x !== null && 'tensors' in x && 'metadata' in x && (x as SafetensorsFile).tensors instanceof Map;
-}
-
-function toStateDict(source: Uint8Array | SafetensorsFile | StateDictLike): StateDictLike {
-  if (source instanceof Uint8Array) return parseSafetensors(source).tensors;
-  if (isSafetensorsFile(source)) return source.tensors;
-  return source as StateDictLike;
-}
-
 /**
  * Which official code base a state dict comes from, read from its first block (after stripping `module.`):
  * `attn.q_linear.weight` → `'cifar'`; `attn.q_conv.weight` with a rank-4 `mlp.fc1_conv.weight` (Conv2d) →
@@ -139,11 +101,11 @@ export function detectSpikformerVariant(source: Uint8Array | SafetensorsFile | S
   const sd = toStateDict(source);
   let q: 'linear' | 'conv' | null = null;
   let fc1Rank: number | null = null;
-  for (const [raw, e] of entries(sd)) {
+  for (const [raw, e] of stateDictEntries(sd)) {
     const name = raw.startsWith('module.') ? raw.slice('module.'.length) : raw;
     if (name === 'block.0.attn.q_linear.weight') q = 'linear';
     else if (name === 'block.0.attn.q_conv.weight') q = 'conv';
-    else if (name === 'block.0.mlp.fc1_conv.weight' && isTensorLike(e)) fc1Rank = e.shape.length;
+    else if (name === 'block.0.mlp.fc1_conv.weight' && isStateDictTensor(e)) fc1Rank = e.shape.length;
   }
   if (q === 'linear') return 'cifar';
   if (q === 'conv') return fc1Rank === 4 ? 'imagenet' : fc1Rank === 3 ? 'dvs' : null;
@@ -183,65 +145,12 @@ export function loadCheckpoint(
 ): Map<string, CheckpointTensor> {
   const sd = toStateDict(source);
   const variant = options.variant ?? detectSpikformerVariant(sd) ?? 'cifar';
-  const expected = expectedStateDict(config, variant);
-  const found = new Map<string, StateDictEntry>();
-  const unexpected: string[] = [];
-  for (const [raw, entry] of entries(sd)) {
-    const name = raw.startsWith('module.') ? raw.slice('module.'.length) : raw;
-    if (isUnusedSpikformerKey(name) || options.ignore?.(name)) continue;
-    if (found.has(name)) {
-      unexpected.push(`${raw} (duplicates ${name} once the module. prefix is stripped)`);
-      continue;
-    }
-    found.set(name, entry);
-  }
-  const missing: string[] = [];
-  const misshaped: MisshapedKey[] = [];
-  const wrongDtype: string[] = [];
-  const out = new Map<string, CheckpointTensor>();
-  for (const [name, shape] of expected) {
-    const e = found.get(name);
-    if (e === undefined) {
-      missing.push(name);
-      continue;
-    }
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data: ArrayLike<number> | ArrayLike<bigint> = isTensorLike(e) ? e.data : (e as ArrayLike<number>);
-    const dtype = isTensorLike(e) ? e.dtype : undefined;
-    if ((dtype !== undefined && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') || (data.length > 0 && typeof data[0] === 'bigint')) {
-      wrongDtype.push(`${name}: expected F32, got ${dtype ?? '64-bit integers'}`);
-      continue;
-    }
-    if (isTensorLike(e)) {
-      const s = e.shape;
-      if (s.length !== shape.length || s.some((x, i) => x !== shape[i])) {
-        misshaped.push({ name, expected: shape, got: [...s] });
-        continue;
-      }
-    }
-    if (data.length !== n) {
-      misshaped.push({ name, expected: shape, got: [data.length] });
-      continue;
-    }
-    const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    out.set(name, { name, shape, data: f32 });
-  }
-  for (const name of found.keys()) if (!expected.has(name)) unexpected.push(name);
-  if (missing.length || unexpected.length || misshaped.length || wrongDtype.length) {
-    const counts = [
-      missing.length && `${missing.length} missing`, unexpected.length && `${unexpected.length} unexpected`,
-      misshaped.length && `${misshaped.length} mis-shaped`, wrongDtype.length && `${wrongDtype.length} of a wrong dtype`,
-    ].filter(Boolean).join(', ');
-    const lines = [
-      `checkpoint does not fit Spikformer (${variant}) ${describeConfig(config, variant)}: ${counts}`,
-      ...missing.map((k) => `  missing     ${k} ${fmtShape(expected.get(k)!)}`),
-      ...unexpected.map((k) => `  unexpected  ${k}`),
-      ...misshaped.map((m) => `  mis-shaped  ${m.name}: expected ${fmtShape(m.expected)}, got ${fmtShape(m.got)}`),
-      ...wrongDtype.map((k) => `  wrong dtype ${k}`),
-    ];
-    throw new CheckpointError(variant, missing, unexpected, misshaped, wrongDtype, lines.join('\n'));
-  }
-  return out;
+  return matchStateDict(sd, expectedStateDict(config, variant), {
+    model: `Spikformer (${variant})`,
+    describe: describeConfig(config, variant),
+    ignore: (name) => isUnusedSpikformerKey(name) || options.ignore?.(name) === true,
+    error: (...args) => new CheckpointError(variant, ...args),
+  });
 }
 
 function describeConfig(config: Partial<SpikformerConfig>, variant: SpikformerVariant): string {

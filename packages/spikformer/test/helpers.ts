@@ -4,6 +4,8 @@ import { parseSafetensors, type Arena, type SafetensorsFile, type Tensor } from 
 import { SpikeTensor } from '@spikewasm/spiking';
 import type { SpikformerLifRecord } from '../src/index.js';
 
+export { maxErr, fixtureTol, countAllocations } from '../../core-wasm/test/compare.js';
+
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
 
 /** The two Spikformer model fixtures of shared/fixtures. */
@@ -25,37 +27,6 @@ export function tensorOf<T extends ArrayLike<number>>(file: SafetensorsFile, nam
 
 /** Fixture keys that are not part of the state dict. */
 export const notStateDict = (k: string): boolean => k === 'input' || k.startsWith('expected.');
-
-/** max |got − want| (NaN counts as infinite) and max |want|. */
-export function maxErr(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; scale: number } {
-  if (got.length !== want.length) throw new Error(`length ${got.length} ≠ ${want.length}`);
-  let err = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    err = Number.isNaN(e) ? Infinity : Math.max(err, e);
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return { err, scale };
-}
-
-/** The README's tolerance for real-valued tensors: 1e-4 · max(1, max |expected|). */
-export const fixtureTol = (scale: number): number => 1e-4 * Math.max(1, scale);
-
-/** Counts Wasm allocations made by `core` while `fn` runs. */
-export function countAllocations<T>(core: { alloc(bytes: number): number }, fn: () => T): { count: number; result: T } {
-  const orig = core.alloc;
-  let count = 0;
-  core.alloc = function (this: unknown, bytes: number) {
-    count++;
-    return orig.call(core, bytes);
-  };
-  try {
-    const result = fn();
-    return { count, result };
-  } finally {
-    core.alloc = orig;
-  }
-}
 
 /** A tensor's values as plain numbers (bits unpacked to 0/1 through a scratch of `arena`). */
 export function valuesOf(arena: Arena, x: Tensor | SpikeTensor): Float32Array {
