@@ -13,5 +13,9 @@ export {
   type SpikformerBlockBuffers, type SpikformerLifRecord, type SpikformerBuffers, type SpikformerStageTimes,
 } from './model.js';
 export { SpikeConv3x3, orPoolChannelsLast, type SpikeConv3x3Params } from './spike-conv.js';
-export { cifarNormalize, CIFAR_MEAN, CIFAR_STD, type CifarNormalizeOptions, type PixelLayout } from './input.js';
+export {
+  cifarNormalize, CIFAR_MEAN, CIFAR_STD, type CifarNormalizeOptions, type PixelLayout,
+  imagenetPreprocess, imagenetPreprocessBatch, imagenetResizeCrop, pilResize, IMAGENET_MEAN, IMAGENET_STD,
+  type ImagenetPreprocessOptions, type RgbImage, type ResizeInterpolation,
+} from './input.js';
 export { randomSpikformerStateDict, type RandomStateDictOptions } from './random.js';
