@@ -34,7 +34,49 @@ function rank(op: string, role: string, t: Tensor, min: number): void {
   if (t.shape.length < min) throw new ShapeError(`${op}: ${role} expected rank ≥ ${min}, got shape ${fmtShape(t.shape)}`);
 }
 
-const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+/** The product of a[from .. to) (a loop: no slice, no closure). */
+function prod(a: readonly number[], from = 0, to = a.length): number {
+  let p = 1;
+  for (let i = from; i < to; i++) p *= a[i];
+  return p;
+}
+
+/**
+ * {@link expectTensor} against the shape [a, b, c, d] cut to `rank` dims (null = any size), without building that array
+ * unless the check fails (then expectTensor throws its usual error).
+ */
+function expectShape(op: string, role: string, t: Tensor, dtype: DType, rank: number, a: Dim, b: Dim = null, c: Dim = null, d: Dim = null): Tensor {
+  const s = t.shape;
+  const ok = t.dtype === dtype && s.length === rank
+    && (rank < 1 || a === null || s[0] === a) && (rank < 2 || b === null || s[1] === b)
+    && (rank < 3 || c === null || s[2] === c) && (rank < 4 || d === null || s[3] === d);
+  if (!ok) expectTensor(op, role, t, dtype, [a, b, c, d].slice(0, rank));
+  return t;
+}
+
+/**
+ * {@link expectTensor} against [...ref[0 .. lead), a] (or [..., a, b] when b is given), without building that array
+ * unless the check fails.
+ */
+function expectLead(op: string, role: string, t: Tensor, dtype: DType, ref: readonly number[], lead: number, a: number, b?: number): Tensor {
+  const s = t.shape, trail = b === undefined ? 1 : 2;
+  let ok = t.dtype === dtype && s.length === lead + trail && s[lead] === a && (b === undefined || s[lead + 1] === b);
+  for (let i = 0; ok && i < lead; i++) ok = s[i] === ref[i];
+  if (!ok) expectTensor(op, role, t, dtype, b === undefined ? [...ref.slice(0, lead), a] : [...ref.slice(0, lead), a, b]);
+  return t;
+}
+
+/** {@link expectTensor} against ref with axis `skip` removed (skip = −1: none), without building that array unless it fails. */
+function expectSkip(op: string, role: string, t: Tensor, dtype: DType, ref: readonly number[], skip: number): Tensor {
+  const s = t.shape, n = skip < 0 ? ref.length : ref.length - 1;
+  let ok = t.dtype === dtype && s.length === n;
+  for (let i = 0, j = 0; ok && i < ref.length; i++) if (i !== skip) ok = s[j++] === ref[i];
+  if (!ok) expectTensor(op, role, t, dtype, ref.filter((_, i) => i !== skip));
+  return t;
+}
+
+/** Shared default of the options arguments (a default `= {}` would allocate an object per call). */
+const NO_OPTIONS: Readonly<Record<never, never>> = Object.freeze({});
 
 // ---------------------------------------------------------------- dense
 
@@ -74,7 +116,7 @@ export interface DenseOptions {
 
 function checkBias(op: string, bias: Tensor | undefined, n: number): number {
   if (!bias) return 0;
-  expectTensor(op, 'bias', bias, 'f32', [n]);
+  expectShape(op, 'bias', bias, 'f32', 1, n);
   return bias.ptr;
 }
 
@@ -83,15 +125,15 @@ function checkBias(op: string, bias: Tensor | undefined, n: number): number {
  * Every output is summed in ascending k in float32 (mul then add), so scalar and SIMD paths agree bit for bit.
  * @example linear(x, packDense(arena, w, 256, 128), y, { bias })
  */
-export function linear(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+export function linear(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = NO_OPTIONS): Tensor {
   const op = 'linear';
   rank(op, 'input', x, 1);
-  const lead = x.shape.slice(0, -1);
-  expectTensor(op, 'input', x, 'f32', [...lead, w.inFeatures]);
-  expectTensor(op, 'output', out, 'f32', [...lead, w.outFeatures]);
+  const lead = x.shape.length - 1;
+  expectLead(op, 'input', x, 'f32', x.shape, lead, w.inFeatures);
+  expectLead(op, 'output', out, 'f32', x.shape, lead, w.outFeatures);
   sameCore(op, x, w.packed, out, opts.bias);
   const b = checkBias(op, opts.bias, w.outFeatures);
-  const M = prod(lead);
+  const M = prod(x.shape, 0, lead);
   const core = x.core;
   if (M === 1) core.kernel('gemv')(x.ptr, w.packed.ptr, b, out.ptr, w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
   else core.kernel('gemm')(x.ptr, w.inFeatures, w.packed.ptr, b, out.ptr, w.outFeatures, M, w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
@@ -102,15 +144,15 @@ export function linear(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOption
  * The same layer on binary inputs bit-packed along K: adds the weight rows of the set bits, no multiplications.
  * Bit for bit equal to {@link linear} on the 0/1 floats.
  */
-export function linearSpike(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+export function linearSpike(x: Tensor, w: PackedDense, out: Tensor, opts: DenseOptions = NO_OPTIONS): Tensor {
   const op = 'linearSpike';
   rank(op, 'input', x, 1);
-  const lead = x.shape.slice(0, -1);
-  expectTensor(op, 'input', x, 'bits', [...lead, w.inFeatures]);
-  expectTensor(op, 'output', out, 'f32', [...lead, w.outFeatures]);
+  const lead = x.shape.length - 1;
+  expectLead(op, 'input', x, 'bits', x.shape, lead, w.inFeatures);
+  expectLead(op, 'output', out, 'f32', x.shape, lead, w.outFeatures);
   sameCore(op, x, w.packed, out, opts.bias);
   const b = checkBias(op, opts.bias, w.outFeatures);
-  x.core.kernel('gemmSpike')(x.ptr, Math.ceil(w.inFeatures / 32), w.packed.ptr, b, out.ptr, w.outFeatures, prod(lead), w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
+  x.core.kernel('gemmSpike')(x.ptr, Math.ceil(w.inFeatures / 32), w.packed.ptr, b, out.ptr, w.outFeatures, prod(x.shape, 0, lead), w.outFeatures, w.inFeatures, opts.relu ? 1 : 0);
   return out;
 }
 
@@ -123,19 +165,19 @@ export function linearSpike(x: Tensor, w: PackedDense, out: Tensor, opts: DenseO
  * boundaries) the spike-input kernel runs; results equal the f32 path bit for bit.
  * @example linearWindows(paddedFrames, 0, L, 3, packConv1dAsDense(arena, w, Cout, C, 3), out) // [L+2, C] → [L, Cout]
  */
-export function linearWindows(x: Tensor, first: number, count: number, span: number, w: PackedDense, out: Tensor, opts: DenseOptions = {}): Tensor {
+export function linearWindows(x: Tensor, first: number, count: number, span: number, w: PackedDense, out: Tensor, opts: DenseOptions = NO_OPTIONS): Tensor {
   const op = 'linearWindows';
   rank(op, 'input', x, 2);
-  const [R, C] = x.shape;
+  const R = x.shape[0], C = x.shape[1];
   const spike = x.dtype === 'bits';
-  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [R, C]);
-  for (const [k, v] of [['first', first], ['count', count], ['span', span]] as const) {
-    if (!Number.isSafeInteger(v) || v < (k === 'first' ? 0 : 1)) throw new ArgumentError(`${op}: ${k} must be an integer ≥ ${k === 'first' ? 0 : 1}, got ${v}`);
-  }
+  expectShape(op, 'input', x, spike ? 'bits' : 'f32', 2, R, C);
+  checkIndex(op, 'first', first, 0);
+  checkIndex(op, 'count', count, 1);
+  checkIndex(op, 'span', span, 1);
   if (first + count - 1 + span > R) throw new ShapeError(`${op}: windows up to frame ${first + count - 1 + span} exceed the input's ${R} frames`);
   if (w.inFeatures !== span * C) throw new ShapeError(`${op}: weight expects ${w.inFeatures} inputs, windows of ${span} × ${C} give ${span * C}`);
   if (spike && C % 32 !== 0) throw new ShapeError(`${op}: bit-packed frames need C to be a multiple of 32, got ${C}`);
-  expectTensor(op, 'output', out, 'f32', [count, w.outFeatures]);
+  expectShape(op, 'output', out, 'f32', 2, count, w.outFeatures);
   sameCore(op, x, w.packed, out, opts.bias);
   const b = checkBias(op, opts.bias, w.outFeatures);
   const relu = opts.relu ? 1 : 0;
@@ -146,6 +188,10 @@ export function linearWindows(x: Tensor, first: number, count: number, span: num
     x.core.kernel('gemm')(x.ptr + first * C * 4, C, w.packed.ptr, b, out.ptr, w.outFeatures, count, w.outFeatures, w.inFeatures, relu);
   }
   return out;
+}
+
+function checkIndex(op: string, k: string, v: number, min: number): void {
+  if (!Number.isSafeInteger(v) || v < min) throw new ArgumentError(`${op}: ${k} must be an integer ≥ ${min}, got ${v}`);
 }
 
 /**
@@ -172,17 +218,17 @@ export function packConv1dAsDense(arena: Arena, weight: ArrayLike<number>, outCh
  * conv1d, stride 1, zero padding (k−1)/2, k ∈ {1, 3}: x [B, Cin, L], weight [Cout, Cin, k] (PyTorch layout),
  * out [B, Cout, L]. With x of dtype `bits` (packed along L) the spike-input path adds weights where a spike is set.
  */
-export function conv1d(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = {}): Tensor {
+export function conv1d(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = NO_OPTIONS): Tensor {
   const op = 'conv1d';
   rank(op, 'input', x, 3);
   rank(op, 'weight', weight, 3);
-  const [B, Cin, L] = x.shape;
-  const [Cout, , K] = weight.shape;
+  const B = x.shape[0], Cin = x.shape[1], L = x.shape[2];
+  const Cout = weight.shape[0], K = weight.shape[2];
   if (K !== 1 && K !== 3) throw new ArgumentError(`${op}: kernel size must be 1 or 3, weight has shape ${fmtShape(weight.shape)}`);
   const spike = x.dtype === 'bits';
-  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [B, Cin, L]);
-  expectTensor(op, 'weight', weight, 'f32', [Cout, Cin, K]);
-  expectTensor(op, 'output', out, 'f32', [B, Cout, L]);
+  expectShape(op, 'input', x, spike ? 'bits' : 'f32', 3, B, Cin, L);
+  expectShape(op, 'weight', weight, 'f32', 3, Cout, Cin, K);
+  expectShape(op, 'output', out, 'f32', 3, B, Cout, L);
   sameCore(op, x, weight, out, opts.bias);
   const b = checkBias(op, opts.bias, Cout);
   x.core.kernel(spike ? 'conv1dSpike' : 'conv1d')(x.ptr, weight.ptr, b, out.ptr, B, Cin, Cout, L, K, opts.relu ? 1 : 0);
@@ -193,16 +239,16 @@ export function conv1d(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOption
  * conv2d 3×3, stride 1, padding 1: x [B, Cin, H, W], weight [Cout, Cin, 3, 3], out [B, Cout, H, W]. With x of dtype
  * `bits` (packed along W) the spike-input path adds weights where a spike is set.
  */
-export function conv2d3x3(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = {}): Tensor {
+export function conv2d3x3(x: Tensor, weight: Tensor, out: Tensor, opts: DenseOptions = NO_OPTIONS): Tensor {
   const op = 'conv2d3x3';
   rank(op, 'input', x, 4);
   rank(op, 'weight', weight, 4);
-  const [B, Cin, H, W] = x.shape;
+  const B = x.shape[0], Cin = x.shape[1], H = x.shape[2], W = x.shape[3];
   const Cout = weight.shape[0];
   const spike = x.dtype === 'bits';
-  expectTensor(op, 'input', x, spike ? 'bits' : 'f32', [B, Cin, H, W]);
-  expectTensor(op, 'weight', weight, 'f32', [Cout, Cin, 3, 3]);
-  expectTensor(op, 'output', out, 'f32', [B, Cout, H, W]);
+  expectShape(op, 'input', x, spike ? 'bits' : 'f32', 4, B, Cin, H, W);
+  expectShape(op, 'weight', weight, 'f32', 4, Cout, Cin, 3, 3);
+  expectShape(op, 'output', out, 'f32', 4, B, Cout, H, W);
   sameCore(op, x, weight, out, opts.bias);
   const b = checkBias(op, opts.bias, Cout);
   x.core.kernel(spike ? 'conv2d3x3Spike' : 'conv2d3x3')(x.ptr, weight.ptr, b, out.ptr, B, Cin, Cout, H, W, opts.relu ? 1 : 0);
@@ -266,16 +312,16 @@ export function foldBatchNorm(weight: ArrayLike<number>, bias: ArrayLike<number>
  * y = x·scale[c] + shift[c] (optionally ReLU) over channel axis `axis` of x (in place allowed: out may be x).
  * scale/shift: f32 tensors [C], e.g. from {@link batchNormAffine}.
  */
-export function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, out: Tensor, axis: number, opts: { relu?: boolean } = {}): Tensor {
+export function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, out: Tensor, axis: number, opts: { relu?: boolean } = NO_OPTIONS): Tensor {
   const op = 'channelAffine';
   if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) throw new ArgumentError(`${op}: axis ${axis} out of range for input shape ${fmtShape(x.shape)}`);
   const C = x.shape[axis];
   expectTensor(op, 'input', x, 'f32', x.shape);
-  expectTensor(op, 'scale', scale, 'f32', [C]);
-  expectTensor(op, 'shift', shift, 'f32', [C]);
+  expectShape(op, 'scale', scale, 'f32', 1, C);
+  expectShape(op, 'shift', shift, 'f32', 1, C);
   expectTensor(op, 'output', out, 'f32', x.shape);
   sameCore(op, x, scale, shift, out);
-  x.core.kernel('affine')(x.ptr, out.ptr, prod(x.shape.slice(0, axis)), C, prod(x.shape.slice(axis + 1)), scale.ptr, shift.ptr, opts.relu ? 1 : 0);
+  x.core.kernel('affine')(x.ptr, out.ptr, prod(x.shape, 0, axis), C, prod(x.shape, axis + 1), scale.ptr, shift.ptr, opts.relu ? 1 : 0);
   return out;
 }
 
@@ -320,13 +366,13 @@ export const pool3x3s2Size = (n: number): number => ((n - 1) >> 1) + 1;
 export function maxPool3x3s2(x: Tensor, out: Tensor): Tensor {
   const op = 'maxPool3x3s2';
   rank(op, 'input', x, 2);
-  const lead = x.shape.slice(0, -2);
-  const [H, W] = x.shape.slice(-2);
+  const lead = x.shape.length - 2;
+  const H = x.shape[lead], W = x.shape[lead + 1];
   const spike = x.dtype === 'bits';
   expectTensor(op, 'input', x, spike ? 'bits' : 'f32', x.shape);
-  expectTensor(op, 'output', out, spike ? 'bits' : 'f32', [...lead, pool3x3s2Size(H), pool3x3s2Size(W)]);
+  expectLead(op, 'output', out, spike ? 'bits' : 'f32', x.shape, lead, pool3x3s2Size(H), pool3x3s2Size(W));
   sameCore(op, x, out);
-  x.core.kernel(spike ? 'orPool3x3s2' : 'maxPool3x3s2')(x.ptr, out.ptr, prod(lead), H, W);
+  x.core.kernel(spike ? 'orPool3x3s2' : 'maxPool3x3s2')(x.ptr, out.ptr, prod(x.shape, 0, lead), H, W);
   return out;
 }
 
@@ -334,11 +380,10 @@ export function maxPool3x3s2(x: Tensor, out: Tensor): Tensor {
 export function meanAxis(x: Tensor, axis: number, out: Tensor): Tensor {
   const op = 'meanAxis';
   if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) throw new ArgumentError(`${op}: axis ${axis} out of range for input shape ${fmtShape(x.shape)}`);
-  const outShape = x.shape.filter((_, i) => i !== axis);
   expectTensor(op, 'input', x, 'f32', x.shape);
-  expectTensor(op, 'output', out, 'f32', outShape);
+  expectSkip(op, 'output', out, 'f32', x.shape, axis);
   sameCore(op, x, out);
-  x.core.kernel('meanAxis')(x.ptr, out.ptr, prod(x.shape.slice(0, axis)), x.shape[axis], prod(x.shape.slice(axis + 1)));
+  x.core.kernel('meanAxis')(x.ptr, out.ptr, prod(x.shape, 0, axis), x.shape[axis], prod(x.shape, axis + 1));
   return out;
 }
 
@@ -374,19 +419,19 @@ export interface LIFOutputs {
  * (single-step), packed per step over the flattened neurons.
  * @example lif(x, v, { bits }, { vThreshold: 0.5 })
  */
-export function lif(x: Tensor, v: Tensor, outputs: LIFOutputs, params: LIFParams = {}): void {
+export function lif(x: Tensor, v: Tensor, outputs: LIFOutputs, params: LIFParams = NO_OPTIONS): void {
   const op = 'lif';
   rank(op, 'input', x, 1);
-  const single = x.shape.length === v.shape.length && x.shape.every((d, i) => d === v.shape[i]);
+  let single = x.shape.length === v.shape.length;
+  for (let i = 0; single && i < x.shape.length; i++) single = x.shape[i] === v.shape[i];
   const T = single ? 1 : x.shape[0];
-  const nShape = single ? x.shape : x.shape.slice(1);
-  const N = prod(nShape);
+  const N = prod(x.shape, single ? 0 : 1);
   expectTensor(op, 'input', x, 'f32', x.shape);
-  expectTensor(op, 'state v', v, 'f32', nShape);
+  expectSkip(op, 'state v', v, 'f32', x.shape, single ? -1 : 0);
   if (!outputs.spikes && !outputs.bits && !outputs.h) throw new ArgumentError(`${op}: give at least one of outputs.spikes, outputs.bits, outputs.h`);
   if (outputs.spikes) expectTensor(op, 'spikes', outputs.spikes, 'f32', x.shape);
   if (outputs.h) expectTensor(op, 'h', outputs.h, 'f32', x.shape);
-  if (outputs.bits) expectTensor(op, 'bits', outputs.bits, 'bits', single ? [N] : [T, N]);
+  if (outputs.bits) expectShape(op, 'bits', outputs.bits, 'bits', single ? 1 : 2, single ? N : T, N);
   sameCore(op, x, v, outputs.spikes, outputs.bits, outputs.h);
   const tau = params.tau ?? 2;
   if (!(tau > 0) || !Number.isFinite(tau)) throw new ArgumentError(`${op}: tau must be a positive finite number, got ${tau}`);
@@ -412,10 +457,10 @@ export function lmuStep(m: Tensor, aPacked: PackedDense, bBar: Tensor, u: Tensor
   if (aPacked.inFeatures !== d) throw new ShapeError(`${op}: Ā must be square, got ${d}×${aPacked.inFeatures}`);
   rank(op, 'memory m', m, 2);
   const B = m.shape[0];
-  expectTensor(op, 'memory m', m, 'f32', [B, d]);
-  expectTensor(op, 'B̄', bBar, 'f32', [d]);
-  expectTensor(op, 'input u', u, 'f32', [B]);
-  expectTensor(op, 'output', out, 'f32', [B, d]);
+  expectShape(op, 'memory m', m, 'f32', 2, B, d);
+  expectShape(op, 'B̄', bBar, 'f32', 1, d);
+  expectShape(op, 'input u', u, 'f32', 1, B);
+  expectShape(op, 'output', out, 'f32', 2, B, d);
   if (out.ptr === m.ptr) throw new ArgumentError(`${op}: output must not alias the memory m (double-buffer them)`);
   sameCore(op, m, aPacked.packed, bBar, u, out);
   linear(m, aPacked, out);
@@ -432,14 +477,14 @@ export function lmuFir(u: Tensor, ht: Tensor, out: Tensor): Tensor {
   const op = 'lmuFir';
   rank(op, 'input u', u, 2);
   rank(op, 'Ht', ht, 2);
-  const [B, L] = u.shape;
-  const [Lh, d] = ht.shape;
-  expectTensor(op, 'input u', u, 'f32', [B, L]);
+  const B = u.shape[0], L = u.shape[1];
+  const Lh = ht.shape[0], d = ht.shape[1];
+  expectShape(op, 'input u', u, 'f32', 2, B, L);
   if (L > Lh) throw new ShapeError(`${op}: sequence length ${L} exceeds the ${Lh} rows of Ht (the FIR window)`);
-  expectTensor(op, 'Ht', ht, 'f32', [Lh, d]);
+  expectShape(op, 'Ht', ht, 'f32', 2, Lh, d);
   rank(op, 'output', out, 3);
   const D = out.shape[2];
-  expectTensor(op, 'output', out, 'f32', [B, L, D]);
+  expectShape(op, 'output', out, 'f32', 3, B, L, D);
   if (D < d) throw new ShapeError(`${op}: output rows hold ${D} values, fewer than d = ${d}`);
   sameCore(op, u, ht, out);
   const k = u.core.kernel('lmuFir');
@@ -454,11 +499,11 @@ export function lmuFir(u: Tensor, ht: Tensor, out: Tensor): Tensor {
 export function lmuFirStep(window: Tensor, n: number, ht: Tensor, out: Tensor): Tensor {
   const op = 'lmuFirStep';
   rank(op, 'Ht', ht, 2);
-  const [Lh, d] = ht.shape;
+  const Lh = ht.shape[0], d = ht.shape[1];
   if (!Number.isInteger(n) || n < 1 || n > Lh) throw new ArgumentError(`${op}: n must be an integer in [1, ${Lh}], got ${n}`);
-  expectTensor(op, 'window', window, 'f32', [window.shape[0]]);
+  expectShape(op, 'window', window, 'f32', 1, window.shape[0]);
   if (window.shape[0] < n) throw new ShapeError(`${op}: window holds ${window.shape[0]} inputs, fewer than n = ${n}`);
-  expectTensor(op, 'output', out, 'f32', [d]);
+  expectShape(op, 'output', out, 'f32', 1, d);
   sameCore(op, window, ht, out);
   window.core.kernel('lmuFir')(window.ptr, n - 1, n, ht.ptr, d, out.ptr, d);
   return out;
@@ -478,14 +523,14 @@ export function packSpikes(x: Tensor, out: Tensor): Tensor {
   return out;
 }
 
-function checkColumns(op: string, x: Tensor, col0: number, cols: number): [number, number] {
+/** Checks x [rows, stride] and the column block; returns nothing (callers read rows and stride from x.shape). */
+function checkColumns(op: string, x: Tensor, col0: number, cols: number): void {
   rank(op, 'input', x, 2);
-  const [rows, stride] = x.shape;
-  expectTensor(op, 'input', x, 'f32', [rows, stride]);
+  const stride = x.shape[1];
+  expectShape(op, 'input', x, 'f32', 2, x.shape[0], stride);
   if (!Number.isInteger(col0) || !Number.isInteger(cols) || col0 < 0 || cols < 0 || col0 + cols > stride) {
     throw new ArgumentError(`${op}: columns [${col0}, ${col0 + cols}) outside the input's ${stride} columns`);
   }
-  return [rows, stride];
 }
 
 /**
@@ -494,8 +539,9 @@ function checkColumns(op: string, x: Tensor, col0: number, cols: number): [numbe
  */
 export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
   const op = 'packSpikesTransposed';
-  const [rows, stride] = checkColumns(op, x, col0, cols);
-  expectTensor(op, 'output', out, 'bits', [cols, rows]);
+  checkColumns(op, x, col0, cols);
+  const rows = x.shape[0], stride = x.shape[1];
+  expectShape(op, 'output', out, 'bits', 2, cols, rows);
   sameCore(op, x, out);
   x.core.kernel('packBitsT')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
   return out;
@@ -504,8 +550,9 @@ export function packSpikesTransposed(x: Tensor, col0: number, cols: number, out:
 /** Packs a column block of x [rows, stride] row-wise: out bits [rows, cols] from columns [col0, col0 + cols). */
 export function packSpikesColumns(x: Tensor, col0: number, cols: number, out: Tensor): Tensor {
   const op = 'packSpikesColumns';
-  const [rows, stride] = checkColumns(op, x, col0, cols);
-  expectTensor(op, 'output', out, 'bits', [rows, cols]);
+  checkColumns(op, x, col0, cols);
+  const rows = x.shape[0], stride = x.shape[1];
+  expectShape(op, 'output', out, 'bits', 2, rows, cols);
   sameCore(op, x, out);
   x.core.kernel('packBits')(x.ptr + col0 * 4, rows, cols, stride, out.ptr);
   return out;
@@ -531,11 +578,11 @@ export function spikeAndPopcount(a: Tensor, b: Tensor, out: Tensor): Tensor {
   const op = 'spikeAndPopcount';
   rank(op, 'a', a, 2);
   rank(op, 'b', b, 2);
-  const [Na, n] = a.shape;
+  const Na = a.shape[0], n = a.shape[1];
   const Nb = b.shape[0];
-  expectTensor(op, 'a', a, 'bits', [Na, n]);
-  expectTensor(op, 'b', b, 'bits', [Nb, n]);
-  expectTensor(op, 'output', out, 'i32', [Na, Nb]);
+  expectShape(op, 'a', a, 'bits', 2, Na, n);
+  expectShape(op, 'b', b, 'bits', 2, Nb, n);
+  expectShape(op, 'output', out, 'i32', 2, Na, Nb);
   sameCore(op, a, b, out);
   a.core.kernel('andPopcount')(a.ptr, b.ptr, Na, Nb, Math.ceil(n / 32), out.ptr);
   return out;
@@ -546,11 +593,11 @@ export function matmulCountsBits(A: Tensor, v: Tensor, out: Tensor): Tensor {
   const op = 'matmulCountsBits';
   rank(op, 'A', A, 2);
   rank(op, 'V', v, 2);
-  const [Nq, Nk] = A.shape;
+  const Nq = A.shape[0], Nk = A.shape[1];
   const d = v.shape[1];
-  expectTensor(op, 'A', A, 'i32', [Nq, Nk]);
-  expectTensor(op, 'V', v, 'bits', [Nk, d]);
-  expectTensor(op, 'output', out, 'i32', [Nq, d]);
+  expectShape(op, 'A', A, 'i32', 2, Nq, Nk);
+  expectShape(op, 'V', v, 'bits', 2, Nk, d);
+  expectShape(op, 'output', out, 'i32', 2, Nq, d);
   sameCore(op, A, v, out);
   A.core.kernel('matmulCountsBits')(A.ptr, v.ptr, Nq, Nk, d, out.ptr);
   return out;
@@ -561,11 +608,11 @@ export function matmulBitsCounts(q: Tensor, M: Tensor, out: Tensor): Tensor {
   const op = 'matmulBitsCounts';
   rank(op, 'Q', q, 2);
   rank(op, 'M', M, 2);
-  const [N, d] = q.shape;
+  const N = q.shape[0], d = q.shape[1];
   const dm = M.shape[1];
-  expectTensor(op, 'Q', q, 'bits', [N, d]);
-  expectTensor(op, 'M', M, 'i32', [d, dm]);
-  expectTensor(op, 'output', out, 'i32', [N, dm]);
+  expectShape(op, 'Q', q, 'bits', 2, N, d);
+  expectShape(op, 'M', M, 'i32', 2, d, dm);
+  expectShape(op, 'output', out, 'i32', 2, N, dm);
   sameCore(op, q, M, out);
   q.core.kernel('matmulBitsCounts')(q.ptr, M.ptr, N, d, dm, out.ptr);
   return out;
@@ -694,17 +741,17 @@ export function prepareLmuFft(arena: Arena, ht: Tensor, L: number = ht.shape[0])
 export function lmuFft(u: Tensor, plan: LmuFftPlan, out: Tensor): Tensor {
   const op = 'lmuFft';
   rank(op, 'input u', u, 2);
-  const [B, L] = u.shape;
+  const B = u.shape[0], L = u.shape[1];
   if (!isPow2(L)) throw new ArgumentError(`${op}: sequence length must be a power of two (the FFT has size 2L), got ${L}`);
-  expectTensor(op, 'input u', u, 'f32', [B, L]);
+  expectShape(op, 'input u', u, 'f32', 2, B, L);
   if (L !== plan.L) throw new ShapeError(`${op}: sequence length ${L} differs from the plan's L = ${plan.L} (prepare one per length)`);
   const d = plan.d;
-  expectTensor(op, 'plan spectra', plan.spec, 'f32', [Math.ceil(d / 4), L + 1, 2, 4]);
-  expectTensor(op, 'plan tables', plan.tables, 'f32', [5 * L]);
-  expectTensor(op, 'plan scratch', plan.work, 'f32', [((2 * L + 2 + 3) & ~3) + 8 * L]);
+  expectShape(op, 'plan spectra', plan.spec, 'f32', 4, Math.ceil(d / 4), L + 1, 2, 4);
+  expectShape(op, 'plan tables', plan.tables, 'f32', 1, 5 * L);
+  expectShape(op, 'plan scratch', plan.work, 'f32', 1, ((2 * L + 2 + 3) & ~3) + 8 * L);
   rank(op, 'output', out, 3);
   const D = out.shape[2];
-  expectTensor(op, 'output', out, 'f32', [B, L, D]);
+  expectShape(op, 'output', out, 'f32', 3, B, L, D);
   if (D < d) throw new ShapeError(`${op}: output rows hold ${D} values, fewer than d = ${d}`);
   sameCore(op, u, plan.spec, plan.tables, plan.work, out);
   const k = u.core.kernel('lmuFft');

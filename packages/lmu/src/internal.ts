@@ -2,7 +2,7 @@
 import {
   batchNormAffine, foldBatchNorm, packDense, packConv1dAsDense, linear, linearWindows, channelAffine,
   ArgumentError, ShapeError, SpikewasmError, fmtShape,
-  type Arena, type BatchNormParams, type PackedDense, type Tensor,
+  type Arena, type BatchNormParams, type DenseOptions, type PackedDense, type Tensor,
 } from '@spikewasm/core-wasm';
 import { lookupTensor, type StateDictLike } from './checkpoint.js';
 
@@ -138,13 +138,27 @@ export function conv3(arena: Arena, weight: ArrayLike<number>, out: number, inp:
   return { w: packConv1dAsDense(arena, weight, out, inp, 3, `${name}.weight`), b: null, bn: bn ? affineOf(arena, bn, `${name}.bn`) : null };
 }
 
+/**
+ * Options objects of the per-frame calls below, refilled per call instead of written as literals (the ops read them
+ * during the call and keep nothing): a streamed frame creates no objects.
+ */
+const denseOpts: DenseOptions = { bias: undefined, relu: false };
+const affineOpts: { relu?: boolean } = { relu: false };
+
+function opts(bias: Tensor | null, relu: boolean): DenseOptions {
+  denseOpts.bias = bias ?? undefined;
+  denseOpts.relu = relu;
+  return denseOpts;
+}
+
 /** out = BN(x Wᵀ + b) over the last axis, then ReLU if asked (after the BN). */
 export function runDense(x: Tensor, l: Dense, out: Tensor, relu = false): void {
   if (!l.bn) {
-    linear(x, l.w, out, { bias: l.b ?? undefined, relu });
+    linear(x, l.w, out, opts(l.b, relu));
   } else {
-    linear(x, l.w, out, { bias: l.b ?? undefined });
-    channelAffine(out, l.bn.scale, l.bn.shift, out, out.shape.length - 1, { relu });
+    linear(x, l.w, out, opts(l.b, false));
+    affineOpts.relu = relu;
+    channelAffine(out, l.bn.scale, l.bn.shift, out, out.shape.length - 1, affineOpts);
   }
 }
 
@@ -153,6 +167,6 @@ export function runDense(x: Tensor, l: Dense, out: Tensor, relu = false): void {
  * frames first + r .. first + r + 2), then its BN if kept: out [count, Cout].
  */
 export function runConv3(padded: Tensor, first: number, count: number, l: Dense, out: Tensor): void {
-  linearWindows(padded, first, count, 3, l.w, out, { bias: l.b ?? undefined });
+  linearWindows(padded, first, count, 3, l.w, out, opts(l.b, false));
   if (l.bn) channelAffine(out, l.bn.scale, l.bn.shift, out, 1);
 }

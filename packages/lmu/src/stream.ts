@@ -6,8 +6,11 @@
 // step: [T, B, C], T frames of every sequence in one GEMM, one LIFNode of B·C neurons per LIF layer.
 import {
   linear, linearWindows, channelAffine, gelu, add, ArgumentError, ShapeError,
-  type Arena, type PackedDense, type Tensor,
+  type Arena, type DenseOptions, type PackedDense, type Tensor,
 } from '@spikewasm/core-wasm';
+
+/** ReLU-only options of the tokenizer convs (one frozen object, not a literal per call). */
+const RELU: DenseOptions = Object.freeze({ relu: true });
 import { LIFNode } from '@spikewasm/spiking';
 import type { LMU, LMUMemory, LMUMemoryStepper } from './lmu.js';
 import { mlpHidden, type LMUFormerConfig } from './config.js';
@@ -118,6 +121,8 @@ abstract class ScStream {
   private readonly cm: TimeRows;
   private readonly logits: TimeRows;
   private readonly acc: Float32Array;
+  /** The head's linear options, made once (no object per step). */
+  private readonly headOpts: { bias: Tensor };
   private out = 0;
   private ended = false;
 
@@ -140,6 +145,7 @@ abstract class ScStream {
     this.cm = new TimeRows(arena, this.cap, batch, E, 'cumulative mean');
     this.logits = new TimeRows(arena, this.cap, batch, config.num_classes, 'prefix logits');
     this.acc = new Float32Array(batch * E);
+    this.headOpts = { bias: headBias };
   }
 
   /** Input frames pushed since the start of the utterance. */
@@ -263,7 +269,7 @@ abstract class ScStream {
           cv[o + i] = acc[i] / div;
         }
       }
-      linear(cm, this.head, this.logits.first(n), { bias: this.headBias });
+      linear(cm, this.head, this.logits.first(n), this.headOpts);
     } catch (e) {
       throw tagError('stream', e);
     }
@@ -292,7 +298,11 @@ abstract class ScStream {
 export class LMUFormerStream extends ScStream {
   private readonly rpeOut: BatchRows;
   private readonly x: TimeRows;
-  private readonly blocks: { u: TimeRows; cat: TimeRows; h: TimeRows; attn: TimeRows; x1: TimeRows; hidden: TimeRows; mlp: TimeRows; out: TimeRows; mem: LMUMemoryStepper }[];
+  private readonly blocks: {
+    u: TimeRows; cat: TimeRows; h: TimeRows; attn: TimeRows; x1: TimeRows; hidden: TimeRows; mlp: TimeRows; out: TimeRows; mem: LMUMemoryStepper;
+    /** The options of W_u and W_h (bias, ReLU), made once. */
+    uOpts: DenseOptions; hOpts: DenseOptions;
+  }[];
 
   /** Use `LMUFormer.stream()`. */
   constructor(arena: Arena, private readonly w: LMUFormerStreamWeights, batch = 1, options: LMUFormerStreamOptions = {}) {
@@ -311,6 +321,7 @@ export class LMUFormerStream extends ScStream {
       mlp: tm(E, `block.${j}.mlp`),
       out: tm(E, `block.${j}`),
       mem: lmu.memory.stepper(batch, this.lmuMode),
+      uOpts: { bias: lmu.bU, relu: true }, hOpts: { bias: lmu.bH, relu: true },
     }));
   }
 
@@ -331,7 +342,7 @@ export class LMUFormerStream extends ScStream {
       if (n > 0) {
         for (let b = 0; b < B; b++) {
           const out = dst.tail(b, n);
-          linearWindows(src.whole(b), src.start, n, 3, w.convs[i], out, { relu: true });
+          linearWindows(src.whole(b), src.start, n, 3, w.convs[i], out, RELU);
           channelAffine(out, w.convBn[i].scale, w.convBn[i].shift, out, 1);
         }
         dst.commit(n);
@@ -358,10 +369,10 @@ export class LMUFormerStream extends ScStream {
       const hidden = o.hidden.first(n), mlp = o.mlp.first(n), out = o.out.first(n);
       try {
         // the LMU cell (LMU.forward, one step at a time): u = ReLU(W_u x + b), m (streamed), h = ReLU(W_h [m ; x] + b)
-        linear(x, lmu.wU, o.u.first(n), { bias: lmu.bU, relu: true });
+        linear(x, lmu.wU, o.u.first(n), o.uOpts);
         o.mem.stepMany(o.u.flat(n), cat);
         copyRowsLoop(x.f32, 0, E, cat.f32, d, d + E, n * B, E);
-        linear(cat, lmu.wH, h, { bias: lmu.bH, relu: true });
+        linear(cat, lmu.wH, h, o.hOpts);
         runDense(h, w.projs[j], attn, false);
         add(x, attn, x1);
         runDense(x1, w.fc1[j], hidden, false);
@@ -422,6 +433,8 @@ export class SpikingLMUFormerStream extends ScStream {
   private readonly headSpikes: TimeRows;
   private readonly headLif: LIFNode;
   private readonly onSpikes: ((e: StreamSpikes) => void) | null;
+  /** The LIF outputs object, refilled per layer call (LIFNode.forward keeps nothing). */
+  private readonly lifOut: { floats: Tensor | undefined } = { floats: undefined };
 
   /** Use `SpikingLMUFormer.stream()`. */
   constructor(arena: Arena, private readonly w: SpikingLMUFormerStreamWeights, batch = 1, options: SpikingLMUFormerStreamOptions = {}) {
@@ -466,9 +479,15 @@ export class SpikingLMUFormerStream extends ScStream {
     return this.headSpikes.first(n);
   }
 
+  private lifFloats(spikes: Tensor): { floats: Tensor | undefined } {
+    this.lifOut.floats = spikes;
+    return this.lifOut;
+  }
+
   /** A LIF layer over n frames (time-major [n, B, C]) with its membranes kept, and the onSpikes hook. */
   private lif(node: LIFNode, x: Tensor, spikes: Tensor, frame: number): void {
-    node.forward(x, { floats: spikes });
+    this.lifOut.floats = spikes;
+    node.forward(x, this.lifOut);
     this.onSpikes?.({ layer: node.name, spikes, frame, batchIndex: -1 });
   }
 
@@ -482,7 +501,7 @@ export class SpikingLMUFormerStream extends ScStream {
         for (let b = 0; b < B; b++) {
           const pre = this.pre.view(b, 0, n), spikes = dst.tail(b, n);
           runConv3(src.whole(b), src.start, n, w.convs[i], pre);
-          this.tokLif[i][b].forward(pre, { floats: spikes });
+          this.tokLif[i][b].forward(pre, this.lifFloats(spikes));
           this.onSpikes?.({ layer: w.tokLifNames[i], spikes, frame, batchIndex: b });
         }
         dst.commit(n);
@@ -498,7 +517,7 @@ export class SpikingLMUFormerStream extends ScStream {
           const x3 = this.x3.tail(b, n), pre = this.pre.view(b, 0, n), spikes = dst.tail(b, n);
           runConv3(src.whole(b), src.start, n, w.convs[3], x3);
           channelAffine(x3, w.bn3.scale, w.bn3.shift, pre, 1);
-          this.tokLif[3][b].forward(pre, { floats: spikes });
+          this.tokLif[3][b].forward(pre, this.lifFloats(spikes));
           this.onSpikes?.({ layer: w.tokLifNames[3], spikes, frame, batchIndex: b });
         }
         dst.commit(n);

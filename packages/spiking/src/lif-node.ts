@@ -1,4 +1,4 @@
-import { lif, ArgumentError, ShapeError, fmtShape, type Arena, type LIFParams, type Tensor } from '@spikewasm/core-wasm';
+import { lif, ArgumentError, ShapeError, fmtShape, type Arena, type LIFOutputs, type LIFParams, type Tensor } from '@spikewasm/core-wasm';
 import type { SpikingModule } from './module.js';
 import { SpikeTensor } from './spike-tensor.js';
 
@@ -64,37 +64,52 @@ export class LIFNode implements SpikingModule {
    * (shapes follow x; spikes as bits with the same logical shape as x).
    */
   forward(x: Tensor, out: LIFNodeOutputs): void {
-    const expected = this.stepMode === 's' ? this.neuronShape : [x.shape[0], ...this.neuronShape];
-    if (x.shape.length !== expected.length || x.shape.some((d, i) => d !== expected[i])) {
-      const want = this.stepMode === 's' ? fmtShape(this.neuronShape) : `[T, ${this.neuronShape.join(', ')}]`;
+    // checked with loops over the shapes (no expected-shape arrays, no closures): this runs per streamed frame
+    const single = this.stepMode === 's', ns = this.neuronShape, off = single ? 0 : 1;
+    let ok = x.shape.length === ns.length + off;
+    for (let i = 0; ok && i < ns.length; i++) ok = x.shape[i + off] === ns[i];
+    if (!ok) {
+      const want = single ? fmtShape(ns) : `[T, ${ns.join(', ')}]`;
       throw new ShapeError(`${this.name}: input expected shape ${want}, got ${fmtShape(x.shape)}`);
-    }
-    if (out.spikes && (out.spikes.shape.length !== x.shape.length || out.spikes.shape.some((d, i) => d !== x.shape[i]))) {
-      throw new ShapeError(`${this.name}: spikes expected shape ${fmtShape(x.shape)}, got ${fmtShape(out.spikes.shape)}`);
     }
     const N = this.v.size;
     // the kernel packs bits per step over the flattened neurons: view the spike bits as [T, N] / [N]
     let bits: Tensor | undefined;
     if (out.spikes) {
-      const flat = this.stepMode === 's' ? [N] : [x.shape[0], N];
-      const b = out.spikes.bits;
-      if (b.shape.length === flat.length && b.shape.every((d, i) => d === flat[i])) bits = b;
-      else if (this.neuronShape.length === 1) bits = b;
-      else bits = this.flatBits(b, flat);
+      const ss = out.spikes.shape;
+      let same = ss.length === x.shape.length;
+      for (let i = 0; same && i < ss.length; i++) same = ss[i] === x.shape[i];
+      if (!same) throw new ShapeError(`${this.name}: spikes expected shape ${fmtShape(x.shape)}, got ${fmtShape(ss)}`);
+      const b = out.spikes.bits, bs = b.shape;
+      const flatOk = single ? bs.length === 1 && bs[0] === N : bs.length === 2 && bs[0] === x.shape[0] && bs[1] === N;
+      if (flatOk) bits = b;
+      else if (ns.length === 1) bits = b;
+      else bits = this.flatBits(b, single ? -1 : x.shape[0], N);
     }
-    lif(x, this.v, { spikes: out.floats, bits, h: out.h }, this.params);
+    // one outputs object per node, refilled per call (the lif op reads it and keeps nothing)
+    const o = this.lifOut;
+    o.spikes = out.floats;
+    o.bits = bits;
+    o.h = out.h;
+    try {
+      lif(x, this.v, o, this.params);
+    } finally {
+      o.spikes = o.bits = o.h = undefined;
+    }
   }
+
+  private readonly lifOut: LIFOutputs = { spikes: undefined, bits: undefined, h: undefined };
 
   private flatCache: { src: Tensor; view: Tensor } | null = null;
 
   /** A cached [T, N] view of multi-dimensional spike bits; requires the last neuron dimension to be a multiple of 32
    *  so that the per-step flat packing and the per-row packing coincide. */
-  private flatBits(b: Tensor, flat: number[]): Tensor {
+  private flatBits(b: Tensor, T: number, N: number): Tensor {
     const last = this.neuronShape[this.neuronShape.length - 1];
     if (last % 32 !== 0) {
       throw new ShapeError(`${this.name}: bit output for neuron shape ${fmtShape(this.neuronShape)} needs its last dimension to be a multiple of 32 (or a 1-D neuron shape)`);
     }
-    if (this.flatCache?.src !== b) this.flatCache = { src: b, view: b.reshape(flat) };
+    if (this.flatCache?.src !== b) this.flatCache = { src: b, view: b.reshape(T < 0 ? [N] : [T, N]) };
     return this.flatCache.view;
   }
 }
