@@ -4,25 +4,9 @@
 // in the spiking model so that its LIF layers fire); conv/linear weights U(±√(3/fan_in)), biases U(±0.1).
 // Not trained: the logits mean nothing, the cost is real.
 import { expectedStateDict } from '../dist/index.js';
+import { rng, randomF32 } from '@spikewasm/core-wasm/oracle';
 
-/** mulberry32 (the generator of core-wasm's test oracle). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomF32(n, seed, lo = -1, hi = 1) {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+export { rng, randomF32 };
 
 /** A state dict (Map name → Float32Array) for `factory` at `config`; the LMU buffers A, B, H are left to the model. */
 export function randomStateDict(factory, config, seed = 1) {

@@ -2,6 +2,7 @@
 // own layouts ([T, B, C, H, W] in SPS, [T, B, N, C] in blocks), with no Wasm and no bit packing: the oracle of the
 // model tests. Like the fixtures' reference it is float64 throughout (LIF included), so it reproduces every fixture
 // spike; the model under test is float32 and may only flip spikes where |margin| < 1e-5.
+import { maxPool3x3s2Ref } from '../../core-wasm/src/oracle.js';
 import type { SpikformerConfig, SpikformerVariant } from '../src/index.js';
 import { resolveSpikformerConfig, spikformerGeometry } from '../src/index.js';
 
@@ -82,25 +83,8 @@ function lif(x: Float64Array, T: number, vth: number, name: string, out: OracleR
   return s;
 }
 
-function maxpool(x: Float64Array, G: number, H: number, W: number): Float64Array {
-  const Ho = ((H - 1) >> 1) + 1, Wo = ((W - 1) >> 1) + 1;
-  const y = new Float64Array(G * Ho * Wo);
-  for (let g = 0; g < G; g++) {
-    for (let r = 0; r < Ho; r++) {
-      for (let c = 0; c < Wo; c++) {
-        let m = -Infinity;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const rr = 2 * r + dy, cc = 2 * c + dx;
-            if (rr >= 0 && rr < H && cc >= 0 && cc < W) m = Math.max(m, x[(g * H + rr) * W + cc]);
-          }
-        }
-        y[(g * Ho + r) * Wo + c] = m;
-      }
-    }
-  }
-  return y;
-}
+/** 3×3 stride-2 pad-1 max-pool over [G, H, W] (core-wasm's oracle, float64). */
+const maxpool = (x: Float64Array, G: number, H: number, W: number): Float64Array => maxPool3x3s2Ref(x, G, H, W);
 
 /** x [rows, K] · Wᵀ + b → [rows, N]. */
 function linear(x: Float64Array, rows: number, K: number, w: ArrayLike<number>, N: number, b: ArrayLike<number> | null): Float64Array {
