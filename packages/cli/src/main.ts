@@ -5,6 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SpikewasmError } from '@spikewasm/core-wasm';
 import { CliError, NotSupportedError, UsageError } from './errors.js';
 import { runCheckpoint, formatSummary, toJson, SUPPORTED_FACTORIES } from './run.js';
+import { infoCheckpoint, formatInfo, infoJson } from './info.js';
+import { streamCheckpoint, formatStart, formatUpdate, type StreamInfo } from './stream.js';
 
 /** Where the command writes (process.stdout / stderr by default; tests pass their own). */
 export interface Io {
@@ -21,13 +23,13 @@ export const USAGE = `Usage: spikewasm <command> [options]
 
 Commands:
   run WEIGHTS.safetensors   run a checkpoint on an input; print the top classes, write the logits
-  stream                    stream frames or a WAV (not implemented yet; use run --stream)
-  info WEIGHTS              model, parameters, MACs (not implemented yet)
+  stream WEIGHTS            stream a 16 kHz WAV or a tensor frame by frame; print the running prediction
+  info WEIGHTS              model, config, parameter count, MACs, SOP/energy estimate (spiking models)
   bench                     benchmark suites (not implemented yet)
-  help [run]                this help, or the options of run
+  help [COMMAND]            this help, or the options of run, stream or info
 
 Options:
-  -h, --help      show this help; \`spikewasm run --help\` shows the options of run
+  -h, --help      show this help; \`spikewasm COMMAND --help\` shows the options of a command
   -V, --version   print the version
 
 Exit status: 0 on success, 1 on bad input or an unsupported model/feature, 2 on a usage error.
@@ -62,6 +64,43 @@ Examples:
   spikewasm run ../shared/fixtures/lmuformer_spiking_small.safetensors --output logits.safetensors
   spikewasm run best_model.safetensors --model slmu_rnn_ms_conv1d --input features.npy --json
 `;
+
+export const INFO_USAGE = `Usage: spikewasm info WEIGHTS.safetensors [options]
+
+Prints the model (factory, class), its config (official names), the parameter count of the checkpoint's state
+dict, the MACs per inference computed from the config (LMUFormer: per frame and per 128-frame clip; psMNIST: per
+pixel and per sequence; Spikformer: per image) and, for Spikformer, the SOP / energy estimate of spiking's
+profile() on an input (the paper's accounting). The spiking LMUFormer models have no profiling module tree: their
+energy is reported as not available.
+
+Options:
+  -m, --model NAME    model factory (default: the "factory" metadata of WEIGHTS)
+  -c, --config FILE   JSON object of the factory's keyword arguments (default: the "config" metadata)
+  -i, --input FILE    input for the energy estimate (default: tensor "input" of WEIGHTS, when present)
+      --json          print one JSON object
+  -h, --help          show this help
+`;
+
+export const STREAM_USAGE = `Usage: spikewasm stream WEIGHTS.safetensors [--wav FILE.wav | --input FILE] [options]
+
+Runs the model's streaming stepper one frame (LMUFormer) or pixel (psMNIST) at a time and prints the running
+prediction (top class, softmax probability, logit) every --every outputs and once more at the end, after the
+flush. LMUFormer outputs trail the input by 5 frames (the look-ahead of the k = 3 convs).
+
+Options:
+  -w, --wav FILE      16 kHz mono 16-bit PCM WAV, turned into normalised 128-mel feature rows by FbankStream
+                      (LMUFormer models with in_channels 128 only)
+  -i, --input FILE    tensor [B, N, C] ("input" of a .safetensors file, or .npy). Default: tensor "input" of WEIGHTS
+  -m, --model NAME    model factory (default: the "factory" metadata of WEIGHTS)
+  -c, --config FILE   JSON object of the factory's keyword arguments (default: the "config" metadata)
+  -e, --every N       report every N outputs (default 10 frames; 100 pixels for psMNIST)
+      --json          one JSON object per line: a "start" line, then one per update ("final": true last)
+  -h, --help          show this help
+
+Spikformer has no streaming form. Exit status: 0 on success, 1 on bad input, 2 on a usage error.
+`;
+
+const HELP: Record<string, string> = { run: RUN_USAGE, info: INFO_USAGE, stream: STREAM_USAGE };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -122,6 +161,66 @@ async function run(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+function checkCommon(cmd: string, values: Record<string, unknown>, positionals: string[], keys: string[]): string {
+  if (positionals.length === 0) throw new UsageError(`${cmd}: missing WEIGHTS.safetensors (see spikewasm ${cmd} --help)`);
+  if (positionals.length > 1) throw new UsageError(`${cmd}: unexpected argument ${JSON.stringify(positionals[1])} (one WEIGHTS file; see spikewasm ${cmd} --help)`);
+  for (const k of keys) if (values[k] === '') throw new UsageError(`${cmd}: --${k} needs a non-empty value`);
+  return positionals[0];
+}
+
+async function info(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse({
+    args, allowPositionals: true, strict: true,
+    options: {
+      input: { type: 'string', short: 'i' }, model: { type: 'string', short: 'm' }, config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  }, 'spikewasm info --help');
+  if (values.help) {
+    io.out(INFO_USAGE);
+    return 0;
+  }
+  const weights = checkCommon('info', values, positionals, ['input', 'model', 'config']);
+  const r = await infoCheckpoint({ weights, input: values.input, model: values.model, config: values.config });
+  io.out(values.json ? `${JSON.stringify(infoJson(r))}\n` : `${formatInfo(r)}\n`);
+  return 0;
+}
+
+async function stream(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse({
+    args, allowPositionals: true, strict: true,
+    options: {
+      wav: { type: 'string', short: 'w' }, input: { type: 'string', short: 'i' }, model: { type: 'string', short: 'm' },
+      config: { type: 'string', short: 'c' }, every: { type: 'string', short: 'e' }, json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, 'spikewasm stream --help');
+  if (values.help) {
+    io.out(STREAM_USAGE);
+    return 0;
+  }
+  const weights = checkCommon('stream', values, positionals, ['wav', 'input', 'model', 'config', 'every']);
+  let every: number | undefined;
+  if (values.every !== undefined) {
+    every = Number(values.every);
+    if (!/^[0-9]+$/.test(values.every) || !(every >= 1) || !Number.isSafeInteger(every)) throw new UsageError(`stream: --every must be a positive integer, got ${JSON.stringify(values.every)}`);
+  }
+  // Lines are written as they come; an error after the start still ends with one error line on stderr.
+  let start: StreamInfo | null = null;
+  await streamCheckpoint({ weights, wav: values.wav, input: values.input, model: values.model, config: values.config, every }, (s) => {
+    start = s;
+    if (values.json) {
+      io.out(`${JSON.stringify({ event: 'start', model: s.model, model_class: s.modelClass, batch: s.batch, unit: s.unit, lookahead: s.lookahead, source: s.source })}\n`);
+    } else {
+      io.out(`${formatStart(s)}\n`);
+    }
+  }, (u) => {
+    if (values.json) io.out(`${JSON.stringify({ event: 'update', [start!.unit]: u.frame, pushed: u.pushed, final: u.final, top: u.top })}\n`);
+    else io.out(`${formatUpdate(start!, u)}\n`);
+  });
+  return 0;
+}
+
 /**
  * Runs the command line `args` (without `node` and the script) and returns the exit code. Never throws: every error
  * becomes one line on `io.err` (set SPIKEWASM_DEBUG=1 to also get the stack of an unexpected error).
@@ -147,12 +246,14 @@ export async function main(args: string[], io: Io = defaultIo): Promise<number> 
     switch (command) {
       case 'run':
         return await run(rest, io);
-      case 'stream':
       case 'info':
+        return await info(rest, io);
+      case 'stream':
+        return await stream(rest, io);
       case 'bench':
-        throw new NotSupportedError(`${command}: not implemented yet (only "spikewasm run" works for now)`);
+        throw new NotSupportedError(`${command}: not implemented yet (run, stream and info work)`);
       case 'help':
-        io.out(rest[0] === 'run' ? RUN_USAGE : USAGE);
+        io.out(HELP[rest[0]] ?? USAGE);
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)} (expected run, stream, info or bench; see spikewasm --help)`);

@@ -22,7 +22,7 @@ export type Factory = (typeof FACTORIES)[number];
 
 /** The factories `spikewasm run` can run today. */
 export const SUPPORTED_FACTORIES = ['lmu_rnn_conv1d', 'slmu_rnn_ms_conv1d', 'psmnist_lmu', 'psmnist_slmu', 'spikformer'] as const satisfies readonly Factory[];
-type Supported = (typeof SUPPORTED_FACTORIES)[number];
+export type Supported = (typeof SUPPORTED_FACTORIES)[number];
 
 /** Options of {@link runCheckpoint} (the flags of `spikewasm run`). */
 export interface RunOptions {
@@ -72,9 +72,9 @@ const PSMNIST_KEYS: Record<keyof PsMnistConfig, 'number'> = {
   input_size: 'number', output_size: 'number', hidden_size: 'number', memory_size: 'number', seq_len: 'number', theta: 'number',
 };
 
-type AnyModel = LMUFormer | SpikingLMUFormer | PsMnistLMU | PsMnistSLMU | Spikformer;
+export type AnyModel = LMUFormer | SpikingLMUFormer | PsMnistLMU | PsMnistSLMU | Spikformer;
 
-const MODELS: Record<Supported, { className: string; keys: Record<string, string>; build: (a: Arena, f: SafetensorsFile, c: object, o: { ignore: (k: string) => boolean }) => AnyModel }> = {
+export const MODELS: Record<Supported, { className: string; keys: Record<string, string>; build: (a: Arena, f: SafetensorsFile, c: object, o: { ignore: (k: string) => boolean }) => AnyModel }> = {
   lmu_rnn_conv1d: { className: 'LMUFormer', keys: LMUFORMER_KEYS, build: (a, f, c, o) => LMUFormer.fromCheckpoint(a, f, c, o) },
   slmu_rnn_ms_conv1d: { className: 'SpikingLMUFormer', keys: LMUFORMER_KEYS, build: (a, f, c, o) => SpikingLMUFormer.fromCheckpoint(a, f, c, o) },
   psmnist_lmu: { className: 'PsMnistLMU', keys: PSMNIST_KEYS, build: (a, f, c, o) => PsMnistLMU.fromCheckpoint(a, f, c, o) },
@@ -84,7 +84,7 @@ const MODELS: Record<Supported, { className: string; keys: Record<string, string
 };
 
 /** Values of the eval-relevant state dict of a built model (the official keys it reads). */
-function stateDictValues(factory: Supported, config: object, model: AnyModel): number {
+export function stateDictValues(factory: Supported, config: object, model: AnyModel): number {
   const shapes = model instanceof Spikformer ? spikformerStateDict(config, model.variant) : expectedStateDict(factory as LMUFormerFactory, config);
   return [...shapes.values()].reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
 }
@@ -98,7 +98,7 @@ export function checkFactory(name: string, where: string): Supported {
   throw new CliError(`unknown model ${JSON.stringify(name)} (${where}); spikewasm run supports ${SUPPORTED_FACTORIES.join(', ')}`);
 }
 
-function readBytes(path: string, what: string): Uint8Array {
+export function readBytes(path: string, what: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
@@ -106,7 +106,7 @@ function readBytes(path: string, what: string): Uint8Array {
   }
 }
 
-function fsReason(e: unknown): string {
+export function fsReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EISDIR') return 'it is a directory';
@@ -116,7 +116,7 @@ function fsReason(e: unknown): string {
 }
 
 /** Prefixes a typed error's message with the file it concerns (keeps its class). */
-function inFile<T>(path: string, f: () => T): T {
+export function inFile<T>(path: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
@@ -148,7 +148,7 @@ export function parseConfig(text: string, factory: Supported, where: string): Re
 }
 
 /** The tensor `input` of a safetensors file, or the array of a .npy file, as float32 with its shape. */
-function readInput(bytes: Uint8Array, path: string, file: SafetensorsFile | null): { data: Float32Array; shape: number[]; dtype: string; format: 'safetensors' | 'npy'; tensor: string | null } {
+export function readInput(bytes: Uint8Array, path: string, file: SafetensorsFile | null): { data: Float32Array; shape: number[]; dtype: string; format: 'safetensors' | 'npy'; tensor: string | null } {
   if (isNpy(bytes)) {
     const a = inFile(path, () => readNpy(bytes));
     return { data: a.data instanceof Float32Array ? a.data : Float32Array.from(a.data), shape: a.shape, dtype: a.dtype, format: 'npy', tensor: null };
@@ -182,14 +182,8 @@ export function topK(logits: Float32Array, rows: number, K: number, k = 3): TopC
   return out;
 }
 
-/**
- * Runs `spikewasm run`: loads and checks the checkpoint, builds the model, runs it on the input and writes the logits.
- * @throws {SpikewasmError} every failure caused by the inputs (typed errors of core-wasm and lmu, {@link CliError})
- */
-export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
-  const t0 = performance.now();
-  const wBytes = readBytes(opts.weights, 'weights file');
-  const file = inFile(opts.weights, () => parseSafetensors(wBytes));
+/** The model factory and its configuration for a checkpoint: flags first, else the file's metadata, else the published config. */
+export function resolveModel(opts: { weights: string; model?: string; config?: string }, file: SafetensorsFile): { factory: Supported; config: Record<string, unknown>; configSource: RunResult['configSource'] } {
   const metaFactory = file.metadata.factory;
   let factory: Supported;
   if (opts.model !== undefined) factory = checkFactory(opts.model, '--model');
@@ -214,6 +208,19 @@ export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
     config = {};
     configSource = 'published';
   }
+
+  return { factory, config, configSource };
+}
+
+/**
+ * Runs `spikewasm run`: loads and checks the checkpoint, builds the model, runs it on the input and writes the logits.
+ * @throws {SpikewasmError} every failure caused by the inputs (typed errors of core-wasm and lmu, {@link CliError})
+ */
+export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const wBytes = readBytes(opts.weights, 'weights file');
+  const file = inFile(opts.weights, () => parseSafetensors(wBytes));
+  const { factory, config, configSource } = resolveModel(opts, file);
 
   let input;
   if (opts.input !== undefined) input = readInput(readBytes(opts.input, 'input file'), opts.input, null);
@@ -307,7 +314,7 @@ function streamLogits(model: AnyModel, factory: Supported, x: Float32Array, shap
 }
 
 /** The configuration values worth showing in the summary. */
-function highlights(r: RunResult): string {
+export function highlights(r: { model: Supported; config: object }): string {
   const c = r.config as unknown as Record<string, unknown>;
   const keys = r.model === 'psmnist_lmu' || r.model === 'psmnist_slmu'
     ? ['hidden_size', 'memory_size', 'seq_len', 'theta', 'output_size', ...(r.model === 'psmnist_slmu' ? ['input_size'] : [])]
