@@ -1,6 +1,7 @@
 // `npm test` after `turbo run build`: the Node unit tests (vitest), then the cross-runtime conformance suite in
-// Node, Deno, headless Chromium and workerd, compared hash by hash. Exits non-zero if vitest failed, a runtime
-// failed, or any hash differs. The last line is `N passed, N failed`, counting suites on which all runtimes agree.
+// Node, Deno, headless Chromium, workerd (all V8), headless Firefox (SpiderMonkey) and Bun (JavaScriptCore), compared
+// hash by hash. Exits non-zero if vitest failed, a runtime failed, or any hash differs. The last line is
+// `N passed, N failed`, counting suites on which all runtimes agree.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,7 @@ function run(cmd, args, { inherit = false, env, timeoutMs } = {}) {
 console.log('\n━━ vitest (Node unit tests) ━━');
 const vitest = await run('npx', ['vitest', 'run'], { inherit: true });
 
-// (b) Conformance bundles, then the four runtimes (in parallel: each is a separate process).
+// (b) Conformance bundles, then the six runtimes (in parallel: each is a separate process).
 console.log('\n━━ cross-runtime conformance ━━');
 const bundle = await run(process.execPath, [join(pkg, 'build.mjs')]);
 process.stdout.write(bundle.stdout);
@@ -53,6 +54,8 @@ const RUNTIMES = {
     { DENO_NO_UPDATE_CHECK: '1', DENO_NO_PACKAGE_JSON: '1', NO_COLOR: '1' }],
   chromium: [process.execPath, [join(pkg, 'runtimes/chromium.mjs')]],
   workerd: [process.execPath, [join(pkg, 'runtimes/workerd.mjs')]],
+  firefox: [process.execPath, [join(pkg, 'runtimes/firefox.mjs')]],
+  bun: [join(root, 'node_modules/.bin/bun'), [join(pkg, 'runtimes/bun.mjs')], { BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', NO_COLOR: '1' }],
 };
 const names = Object.keys(RUNTIMES);
 
