@@ -4,17 +4,9 @@
 //   /fixtures/*  <repo>/../shared/fixtures
 // so that the bundle's default `new URL('../build/spikewasm.wasm', import.meta.url)` is fetched by init().
 import { createServer } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { serveStatic } from './common.mjs';
 import { chromium } from 'playwright-core';
 
-const pkgDir = fileURLToPath(new URL('../', import.meta.url)); // conformance/
-const roots = {
-  '/build/': resolve(pkgDir, 'build'),
-  '/fixtures/': resolve(fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url))),
-};
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 const TIMEOUT_MS = 60_000;
 
 function serve(req, res) {
@@ -24,20 +16,7 @@ function serve(req, res) {
     res.end('<!doctype html><meta charset="utf-8"><title>spikewasm conformance</title>');
     return;
   }
-  for (const [prefix, dir] of Object.entries(roots)) {
-    if (!path.startsWith(prefix)) continue;
-    const file = normalize(join(dir, path.slice(prefix.length)));
-    if (!file.startsWith(dir + sep)) break;
-    let size;
-    try { const st = statSync(file); if (!st.isFile()) break; size = st.size; } catch { break; }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': size,
-      'cache-control': 'no-store',
-    });
-    createReadStream(file).pipe(res);
-    return;
-  }
+  if (serveStatic(path, res)) return;
   res.writeHead(404, { 'content-type': 'text/plain' });
   res.end('not found');
 }

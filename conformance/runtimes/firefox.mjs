@@ -10,18 +10,12 @@
 // (success, failure, timeout).
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { serveStatic } from './common.mjs';
 
 const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
-const pkgDir = fileURLToPath(new URL('../', import.meta.url)); // conformance/
-const roots = {
-  '/build/': resolve(pkgDir, 'build'),
-  '/fixtures/': resolve(fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url))),
-};
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 // Below scripts/test-all.mjs's 90 s SIGKILL of this runner's process group: Firefox runs in its own group, so this
 // runner must reach its own cleanup first.
 const TIMEOUT_MS = 80_000;
@@ -116,20 +110,7 @@ function serve(req, res) {
     res.end(PAGE);
     return;
   }
-  for (const [prefix, dir] of Object.entries(roots)) {
-    if (!path.startsWith(prefix)) continue;
-    const file = normalize(join(dir, path.slice(prefix.length)));
-    if (!file.startsWith(dir + sep)) break;
-    let size;
-    try { const st = statSync(file); if (!st.isFile()) break; size = st.size; } catch { break; }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': size,
-      'cache-control': 'no-store',
-    });
-    createReadStream(file).pipe(res);
-    return;
-  }
+  if (serveStatic(path, res)) return;
   res.writeHead(404, { 'content-type': 'text/plain' });
   res.end('not found');
 }
