@@ -33,3 +33,7 @@ export {
   type CheckpointTensor, type StateDictEntry, type StateDictTensor, type StateDictLike, type MisshapedKey,
   type MatchStateDictOptions,
 } from './checkpoint.js';
+/** Input validation shared by the models: the non-finite policy and the model-input checks (docs/input-validation.md). */
+export {
+  NonFiniteError, firstNonFinite, checkFinite, checkInputKind, checkBatchInput, describeValue, fmtElement,
+} from './validate.js';

@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from '@spikewasm/core-wasm';
+import { ArgumentError, ShapeError, checkFinite, firstNonFinite } from '@spikewasm/core-wasm';
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────
 // Deterministic elementary functions.
@@ -323,9 +323,8 @@ function checkWaveform(fn: string, waveform: Float32Array, minLength: number): v
   if (waveform.length < minLength) {
     throw new ShapeError(`${fn}: waveform has ${waveform.length} samples, at least ${minLength} (one 25 ms frame) needed`);
   }
-  for (let i = 0; i < waveform.length; i++) {
-    if (!Number.isFinite(waveform[i])) throw new ArgumentError(`${fn}: waveform[${i}] is ${waveform[i]}, samples must be finite`);
-  }
+  // NaN/±Infinity samples: a NonFiniteError (an ArgumentError) naming the first one; nothing is consumed
+  if (firstNonFinite(waveform) >= 0) checkFinite(fn, 'waveform', waveform, [waveform.length], false);
 }
 
 /**
@@ -481,6 +480,7 @@ export class FbankStream {
    */
   push(samples: Float32Array, onFrame: (row: Float32Array, frameIndex: number) => void): number {
     checkWaveform('FbankStream.push', samples, 0);
+    if (typeof onFrame !== 'function') throw new ArgumentError(`FbankStream.push: onFrame must be a function, got ${onFrame === null ? 'null' : typeof onFrame}`);
     const buf = this.buf, row = this.row, logMel = this.eng.logMel, features = this.output === 'features';
     let i = 0, count = 0;
     while (i < samples.length) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the layers and models of this package (not re-exported from the index).
 import {
+  checkBatchInput, type Core,
   batchNormAffine, foldBatchNorm, packDense, packConv1dAsDense, linear, linearWindows, channelAffine,
   ArgumentError, ShapeError, SpikewasmError, fmtShape,
   type Arena, type BatchNormParams, type DenseOptions, type PackedDense, type Tensor,
@@ -22,6 +23,27 @@ export function checkF32(who: string, role: string, t: Tensor, shape: readonly n
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`${who}: ${role} expected shape ${fmtShape(shape)}, got ${fmtShape(t.shape)}`);
   }
+}
+
+/** The axis names of the psMNIST models' input [B, seq_len, input_size], for messages. */
+export const PSMNIST_AXES: readonly string[] = Object.freeze(['seq_len', 'input_size']);
+const FRAME_AXES: readonly string[] = Object.freeze(['N', 'in_channels']);
+/** Refilled per call (read synchronously by checkBatchInput, which keeps nothing): a forward creates no array. */
+const frameSample = [0, 0];
+
+/**
+ * Checks an LMUFormer-family input x [B, N, in_channels] (a Float32Array of B·N·C values, or an f32 Tensor of `core`)
+ * and, unless `allowNonFinite`, that it is finite; returns B (see core-wasm's `checkBatchInput`).
+ */
+export function checkFrames(who: string, x: unknown, N: number, C: number, core: Core, allowNonFinite: boolean): number {
+  frameSample[0] = N;
+  frameSample[1] = C;
+  return checkBatchInput(who, 'input', x, frameSample, FRAME_AXES, core, allowNonFinite);
+}
+
+/** Stream options with `allowNonFinite` defaulting to the model's (a copy only when it is not given). */
+export function streamOptions<O extends { allowNonFinite?: boolean }>(options: O, allowNonFinite: boolean): O {
+  return options.allowNonFinite === undefined ? { ...options, allowNonFinite } : options;
 }
 
 /** Throws an ArgumentError unless every value is a positive safe integer. */

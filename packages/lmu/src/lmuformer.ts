@@ -10,7 +10,7 @@ import { LMU, type LMUMode } from './lmu.js';
 import { mlpHidden, resolveLMUFormerConfig, LMUFORMER_BLOCK_SEQ_LEN, type LMUFormerConfig } from './config.js';
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
 import { LMUFormerStream, type LMUFormerStreamOptions } from './stream.js';
-import { affineOf, checkF32, copyRows, dense, readBatchNorm, rowsView, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
+import { affineOf, streamOptions, checkF32, checkFrames, copyRows, dense, readBatchNorm, rowsView, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
 
 /** Options of {@link LMUFormer} that are not constructor arguments of the official model. */
 export interface LMUFormerOptions {
@@ -84,6 +84,11 @@ export class LMUFormer {
   readonly config: LMUFormerConfig;
   /** `'normal'` or `'all_seq'` (initially config.test_mode). */
   testMode: 'normal' | 'all_seq';
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN). Streams made by `stream()` take this value unless their options say otherwise.
+   */
+  allowNonFinite = false;
   /** N, the frames per input (128). */
   readonly frames = LMUFORMER_BLOCK_SEQ_LEN;
   readonly lmus: LMU[];
@@ -253,21 +258,12 @@ export class LMUFormer {
     return new LMUFormerStream(this.arena, {
       config: this.config, convs: this.convs, convBn: this.convBn, rpe: this.rpe, lmus: this.lmus,
       projs: this.projs, fc1: this.fc1, fc2: this.fc2, head: this.head, headBias: this.headBias,
-    }, batch, options);
+    }, batch, streamOptions(options, this.allowNonFinite));
   }
 
   private run(x: Tensor | Float32Array, N: number): Tensor {
     const c = this.config, Cin = c.in_channels;
-    let batch: number;
-    if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % (N * Cin) !== 0) throw new ShapeError(`LMUFormer: input holds ${x.length} values, not a multiple of N·in_channels = ${N}·${Cin}`);
-      batch = x.length / (N * Cin);
-    } else {
-      if (x.shape.length !== 3 || x.shape[1] !== N || x.shape[2] !== Cin) throw new ShapeError(`LMUFormer: input expected shape [B, ${N}, ${Cin}], got ${fmtShape(x.shape)}`);
-      batch = x.shape[0];
-      checkF32('LMUFormer', 'input', x, [batch, N, Cin]);
-      if (x.core !== this.arena.core) throw new ArgumentError('LMUFormer: the input tensor comes from another Wasm instance');
-    }
+    const batch = checkFrames('LMUFormer', x, N, Cin, this.arena.core, this.allowNonFinite);
     const ws = this.buffers(batch, N);
     const src = x instanceof Float32Array ? x : x.f32;
     const inp = ws.input.f32;

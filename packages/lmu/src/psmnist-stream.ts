@@ -1,6 +1,6 @@
 // Streaming inference of the psMNIST models (shared/spec/lmuformer.md §5): one pixel per step, no look-ahead (there
 // is no conv over time), the LMU memory through its FIR or recurrent stepper.
-import { linear, channelAffine, ArgumentError, ShapeError, type Arena, type PackedDense, type Tensor } from '@spikewasm/core-wasm';
+import { linear, channelAffine, ArgumentError, ShapeError, checkFinite, checkInputKind, firstNonFinite, type Arena, type PackedDense, type Tensor } from '@spikewasm/core-wasm';
 import { LIFNode } from '@spikewasm/spiking';
 import type { LMU, LMUMemory, LMUMemoryStepper, LMUStepper } from './lmu.js';
 import type { PsMnistConfig } from './config.js';
@@ -15,6 +15,8 @@ export interface PsMnistStreamOptions {
    * bit. Past seq_len steps (no parallel counterpart) the FIR window slides.
    */
   lmuMode?: 'fir' | 'recurrent';
+  /** Accept NaN/±Infinity in pushed inputs (true) or reject them with a NonFiniteError (false). Default: the model's `allowNonFinite`. */
+  allowNonFinite?: boolean;
 }
 
 /** The weights a non-spiking psMNIST stream reads (shared with the model). */
@@ -46,16 +48,18 @@ function checkBatch(who: string, batch: number, mode: string): void {
 }
 
 /** Copies one step's input (B·inp values, a Float32Array or a Tensor [B, inp] of the same core) into `dst`. */
-function stage(who: string, x: Float32Array | Tensor, dst: Tensor): void {
+function stage(who: string, x: Float32Array | Tensor, dst: Tensor, allowNonFinite: boolean): void {
   const [B, inp] = dst.shape;
+  checkInputKind(`${who}.push`, 'input', x, dst.core);
   if (x instanceof Float32Array) {
     if (x.length !== B * inp) throw new ShapeError(`${who}.push: expected B·input_size = ${B}·${inp} values, got ${x.length}`);
-    copyFloats(x, 0, dst.f32, 0, B * inp);
-    return;
+  } else {
+    checkF32(`${who}.push`, 'input', x, [B, inp]);
   }
-  checkF32(`${who}.push`, 'input', x, [B, inp]);
-  if (x.core !== dst.core) throw new ArgumentError(`${who}.push: the input tensor comes from another Wasm instance`);
-  copyFloats(x.f32, 0, dst.f32, 0, B * inp);
+  const src = x instanceof Float32Array ? x : x.f32;
+  // before the copy: a rejected push leaves the stream (and its input buffer) as it was
+  if (!allowNonFinite && firstNonFinite(src, 0, B * inp) >= 0) checkFinite(`${who}.push`, 'input', src, dst.shape);
+  copyFloats(src, 0, dst.f32, 0, B * inp);
 }
 
 /**
@@ -70,6 +74,8 @@ function stage(who: string, x: Float32Array | Tensor, dst: Tensor): void {
  */
 export class PsMnistLMUStream {
   readonly lmuMode: 'fir' | 'recurrent';
+  /** Whether pushed inputs may hold NaN/±Infinity. */
+  readonly allowNonFinite: boolean;
   /** This step's input [B, 1]. */
   readonly x: Tensor;
   /** bn1(conv1(x)) [B, 3]. */
@@ -86,6 +92,7 @@ export class PsMnistLMUStream {
   /** Use `PsMnistLMU.stream()`. */
   constructor(arena: Arena, private readonly w: PsMnistLMUStreamWeights, readonly batch = 1, options: PsMnistStreamOptions = {}) {
     this.lmuMode = options.lmuMode ?? 'fir';
+    this.allowNonFinite = options.allowNonFinite ?? false;
     checkBatch('PsMnistLMU', batch, this.lmuMode);
     const c = w.config, t = (shape: number[], name: string) => arena.tensor(shape, 'f32', name);
     this.x = t([batch, 1], 'pixel');
@@ -104,7 +111,7 @@ export class PsMnistLMUStream {
 
   /** One pixel of every sequence, [B] (a Float32Array, or a Tensor [B, 1]) → the prefix logits [B, output_size]. */
   push(pixels: Float32Array | Tensor): Tensor {
-    stage('PsMnistLMU', pixels, this.x);
+    stage('PsMnistLMU', pixels, this.x, this.allowNonFinite);
     const w = this.w;
     try {
       linear(this.x, w.conv, this.x3, { bias: w.convBias });
@@ -145,6 +152,8 @@ export class PsMnistLMUStream {
  */
 export class PsMnistSLMUStream {
   readonly lmuMode: 'fir' | 'recurrent';
+  /** Whether pushed inputs may hold NaN/±Infinity. */
+  readonly allowNonFinite: boolean;
   /** This step's input [B, input_size]. */
   readonly x: Tensor;
   /** f_u spikes [B, 1] of the last step. */
@@ -165,6 +174,7 @@ export class PsMnistSLMUStream {
   /** Use `PsMnistSLMU.stream()`. */
   constructor(arena: Arena, private readonly w: PsMnistSLMUStreamWeights, readonly batch = 1, options: PsMnistStreamOptions = {}) {
     this.lmuMode = options.lmuMode ?? 'fir';
+    this.allowNonFinite = options.allowNonFinite ?? false;
     checkBatch('PsMnistSLMU', batch, this.lmuMode);
     const c = w.config, t = (shape: number[], name: string) => arena.tensor(shape, 'f32', name);
     this.x = t([batch, c.input_size], 'input');
@@ -187,7 +197,7 @@ export class PsMnistSLMUStream {
 
   /** One step of every sequence, x [B, input_size] (a Float32Array or a Tensor) → classifier(h_t) [B, output_size]. */
   push(x: Float32Array | Tensor): Tensor {
-    stage('PsMnistSLMU', x, this.x);
+    stage('PsMnistSLMU', x, this.x, this.allowNonFinite);
     const w = this.w, c = w.config, d = c.memory_size, inp = c.input_size, B = this.batch;
     try {
       linear(this.x, w.wU, this.uPre, { bias: w.bU });

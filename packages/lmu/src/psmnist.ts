@@ -3,11 +3,12 @@ import {
   packDense, linear, channelAffine, meanAxis, foldBatchNorm,
   ArgumentError, ShapeError, fmtShape,
   type Arena, type PackedDense, type Tensor,
+  checkBatchInput,
 } from '@spikewasm/core-wasm';
 import { LMU, type LMUMode } from './lmu.js';
 import { psmnistConfig, type PsMnistConfig } from './config.js';
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
-import { affineOf, checkF32, readBatchNorm, tagError, type ChannelAffine } from './internal.js';
+import { affineOf, streamOptions, checkF32, PSMNIST_AXES, readBatchNorm, tagError, type ChannelAffine } from './internal.js';
 import { PsMnistLMUStream, type PsMnistStreamOptions } from './psmnist-stream.js';
 
 /** Options of {@link PsMnistLMU} that are not constructor arguments of the notebook's model. */
@@ -48,6 +49,11 @@ export interface PsMnistBuffers {
  */
 export class PsMnistLMU {
   readonly config: PsMnistConfig;
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN). Streams made by `stream()` take this value unless their options say otherwise.
+   */
+  allowNonFinite = false;
   readonly lmu: LMU;
   private readonly conv: PackedDense;
   private readonly convBias: Tensor;
@@ -55,11 +61,13 @@ export class PsMnistLMU {
   private readonly classifier: PackedDense;
   private readonly classifierBias: Tensor;
   private readonly workspaces = new Map<number, PsMnistBuffers>();
+  private readonly inputSample: readonly number[];
 
   /** Builds the model from a state dict with the notebook's names (`conv1`, `bn1`, `lmu_fft.*`, `classifier`). */
   constructor(private readonly arena: Arena, config: Partial<PsMnistConfig>, sd: StateDictLike, options: PsMnistOptions = {}) {
     const c = psmnistConfig(config);
     this.config = c;
+    this.inputSample = [c.seq_len, 1];
     const who = 'psmnist_lmu';
     const get = (k: string) => lookupTensor(sd, k, who)!;
     const bn = readBatchNorm(sd, 'bn1', who);
@@ -103,7 +111,7 @@ export class PsMnistLMU {
     return new PsMnistLMUStream(this.arena, {
       config: this.config, conv: this.conv, convBias: this.convBias, bn: this.bn, lmu: this.lmu,
       classifier: this.classifier, classifierBias: this.classifierBias,
-    }, batch, options);
+    }, batch, streamOptions(options, this.allowNonFinite));
   }
 
   /** The activations for batch size B (allocated on first use, then reused). */
@@ -133,16 +141,12 @@ export class PsMnistLMU {
    */
   forward(x: Tensor | Float32Array): Tensor {
     const L = this.config.seq_len;
-    let input: Tensor, batch: number;
+    let input: Tensor;
+    const batch = checkBatchInput('psmnist_lmu', 'input', x, this.inputSample, PSMNIST_AXES, this.arena.core, this.allowNonFinite);
     if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % L !== 0) throw new ShapeError(`psmnist_lmu: input holds ${x.length} values, not a multiple of seq_len = ${L}`);
-      batch = x.length / L;
       input = this.buffers(batch).input;
       input.f32.set(x);
     } else {
-      if (x.shape.length !== 3 || x.shape[1] !== L || x.shape[2] !== 1) throw new ShapeError(`psmnist_lmu: input expected shape [B, ${L}, 1], got ${fmtShape(x.shape)}`);
-      batch = x.shape[0];
-      checkF32('psmnist_lmu', 'input', x, [batch, L, 1]);
       input = x;
     }
     const ws = this.buffers(batch);

@@ -18,7 +18,7 @@ import { mlpHidden, resolveLMUFormerConfig, LMUFORMER_BLOCK_SEQ_LEN, type LMUFor
 import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDictLike } from './checkpoint.js';
 import { cumulativeMean } from './lmuformer.js';
 import { FrameLIF, type LifRecord, type SpikingModelOptions } from './spiking.js';
-import { affineOf, checkF32, conv3, copyRows, dense, readBatchNorm, rowsView, runConv3, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
+import { affineOf, checkF32, checkFrames, conv3, copyRows, dense, readBatchNorm, rowsView, runConv3, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
 
 /** Options of {@link SLMUFormerConv1d} and {@link AttnLMUFormer} (as for the other spiking models). */
 export type RegisteredModelOptions = SpikingModelOptions;
@@ -61,6 +61,11 @@ export interface RegisteredModelBuffers {
 abstract class RegisteredBase {
   readonly config: LMUFormerConfig;
   testMode: 'normal' | 'all_seq';
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN).
+   */
+  allowNonFinite = false;
   readonly frames = LMUFORMER_BLOCK_SEQ_LEN;
   readonly keepSpikes: boolean;
   protected readonly convs: Dense[];
@@ -175,16 +180,7 @@ abstract class RegisteredBase {
    */
   forward(x: Tensor | Float32Array): Tensor {
     const c = this.config, Cin = c.in_channels, N = this.frames, who = this.factory;
-    let batch: number;
-    if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % (N * Cin) !== 0) throw new ShapeError(`${who}: input holds ${x.length} values, not a multiple of N·in_channels = ${N}·${Cin}`);
-      batch = x.length / (N * Cin);
-    } else {
-      if (x.shape.length !== 3 || x.shape[1] !== N || x.shape[2] !== Cin) throw new ShapeError(`${who}: input expected shape [B, ${N}, ${Cin}], got ${fmtShape(x.shape)}`);
-      batch = x.shape[0];
-      checkF32(who, 'input', x, [batch, N, Cin]);
-      if (x.core !== this.arena.core) throw new ArgumentError(`${who}: the input tensor comes from another Wasm instance`);
-    }
+    const batch = checkFrames(who, x, N, Cin, this.arena.core, this.allowNonFinite);
     const ws = this.buffers(batch);
     const src = x instanceof Float32Array ? x : x.f32;
     for (let b = 0; b < batch; b++) copyRows(src, b * N * Cin, Cin, ws.input.f32, (b * (N + 2) + 1) * Cin, Cin, N, Cin);

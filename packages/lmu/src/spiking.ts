@@ -5,6 +5,7 @@ import {
   packDense, linear, channelAffine, add, meanAxis,
   ArgumentError, ShapeError, fmtShape,
   type Arena, type PackedDense, type Tensor,
+  checkBatchInput,
 } from '@spikewasm/core-wasm';
 import { LIFNode } from '@spikewasm/spiking';
 import { LMUMemory, type LMUMode } from './lmu.js';
@@ -13,7 +14,7 @@ import { loadCheckpoint, lookupTensor, type LoadCheckpointOptions, type StateDic
 import { cumulativeMean } from './lmuformer.js';
 import { SpikingLMUFormerStream, type SpikingLMUFormerStreamOptions } from './stream.js';
 import { PsMnistSLMUStream, type PsMnistStreamOptions } from './psmnist-stream.js';
-import { affineOf, checkF32, conv3, copyRows, dense, readBatchNorm, rowsView, runConv3, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
+import { affineOf, streamOptions, checkF32, checkFrames, PSMNIST_AXES, conv3, copyRows, dense, readBatchNorm, rowsView, runConv3, runDense, tagError, type ChannelAffine, type Dense } from './internal.js';
 
 /**
  * A LIF layer over the frames of frame-major sequences: x f32 [B, N, C] → spikes f32 0/1 [B, N, C] (or into the
@@ -195,6 +196,11 @@ export class SpikingLMUFormer {
   testMode: 'normal' | 'all_seq';
   /** LMU memory form of every block. */
   lmuMode: LMUMode;
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN). Streams made by `stream()` take this value unless their options say otherwise.
+   */
+  allowNonFinite = false;
   readonly frames = LMUFORMER_BLOCK_SEQ_LEN;
   readonly keepSpikes: boolean;
   private readonly convs: Dense[];
@@ -378,21 +384,12 @@ export class SpikingLMUFormer {
         lifs: [b.prevLif, b.fU, b.fM, b.fH, b.fc1Lif, b.fc2Lif].map((l) => ({ name: l.name, vThreshold: l.vThreshold })),
       })),
       headBn: this.headBn, head: this.head, headBias: this.headBias,
-    }, batch, options);
+    }, batch, streamOptions(options, this.allowNonFinite));
   }
 
   private run(x: Tensor | Float32Array, N: number): Tensor {
     const c = this.config, Cin = c.in_channels;
-    let batch: number;
-    if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % (N * Cin) !== 0) throw new ShapeError(`SpikingLMUFormer: input holds ${x.length} values, not a multiple of N·in_channels = ${N}·${Cin}`);
-      batch = x.length / (N * Cin);
-    } else {
-      if (x.shape.length !== 3 || x.shape[1] !== N || x.shape[2] !== Cin) throw new ShapeError(`SpikingLMUFormer: input expected shape [B, ${N}, ${Cin}], got ${fmtShape(x.shape)}`);
-      batch = x.shape[0];
-      checkF32('SpikingLMUFormer', 'input', x, [batch, N, Cin]);
-      if (x.core !== this.arena.core) throw new ArgumentError('SpikingLMUFormer: the input tensor comes from another Wasm instance');
-    }
+    const batch = checkFrames('SpikingLMUFormer', x, N, Cin, this.arena.core, this.allowNonFinite);
     const ws = this.buffers(batch, N);
     const src = x instanceof Float32Array ? x : x.f32, inp = ws.input.f32;
     for (let b = 0; b < batch; b++) copyRows(src, b * N * Cin, Cin, inp, (b * (N + 2) + 1) * Cin, Cin, N, Cin);
@@ -523,6 +520,11 @@ export interface PsMnistSLMUBuffers {
 export class PsMnistSLMU {
   readonly config: PsMnistConfig;
   lmuMode: LMUMode;
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN). Streams made by `stream()` take this value unless their options say otherwise.
+   */
+  allowNonFinite = false;
   readonly keepSpikes: boolean;
   readonly memory: LMUMemory;
   private readonly wU: PackedDense;
@@ -534,11 +536,13 @@ export class PsMnistSLMU {
   private readonly classifier: PackedDense;
   private readonly classifierBias: Tensor;
   private readonly workspaces = new Map<number, PsMnistSLMUBuffers>();
+  private readonly inputSample: readonly number[];
 
   /** Builds the model from a state dict with the notebook's names (`lmu_fft.*`, `classifier.*`). */
   constructor(private readonly arena: Arena, config: Partial<PsMnistConfig>, sd: StateDictLike, options: Omit<SpikingModelOptions, 'foldBatchNorm'> = {}) {
     const c = psmnistConfig(config);
     this.config = c;
+    this.inputSample = [c.seq_len, c.input_size];
     this.lmuMode = options.lmuMode ?? 'fft';
     this.keepSpikes = options.keepSpikes ?? false;
     const who = 'psmnist_slmu', inp = c.input_size, d = c.memory_size;
@@ -577,7 +581,7 @@ export class PsMnistSLMU {
     return new PsMnistSLMUStream(this.arena, {
       config: this.config, wU: this.wU, bU: this.bU, memory: this.memory, wH: this.wH, bH: this.bH,
       classifier: this.classifier, classifierBias: this.classifierBias,
-    }, batch, options);
+    }, batch, streamOptions(options, this.allowNonFinite));
   }
 
   /** The activations for batch size B (allocated on first use, then reused). */
@@ -624,13 +628,11 @@ export class PsMnistSLMU {
   forward(x: Tensor | Float32Array): Tensor {
     const c = this.config, L = c.seq_len, inp = c.input_size;
     let input: Tensor;
+    const batch = checkBatchInput('psmnist_slmu', 'input', x, this.inputSample, PSMNIST_AXES, this.arena.core, this.allowNonFinite);
     if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % (L * inp) !== 0) throw new ShapeError(`psmnist_slmu: input holds ${x.length} values, not a multiple of seq_len·input_size = ${L}·${inp}`);
-      input = this.buffers(x.length / (L * inp)).input;
+      input = this.buffers(batch).input;
       input.f32.set(x);
     } else {
-      if (x.shape.length !== 3 || x.shape[1] !== L || x.shape[2] !== inp) throw new ShapeError(`psmnist_slmu: input expected shape [B, ${L}, ${inp}], got ${fmtShape(x.shape)}`);
-      checkF32('psmnist_slmu', 'input', x, x.shape);
       input = x;
     }
     const B = input.shape[0], ws = this.buffers(B), d = c.memory_size, H = c.hidden_size;

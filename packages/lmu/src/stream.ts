@@ -5,7 +5,7 @@
 // FrameHistory); everything after the tokenizer is causal and frame-wise, and runs time-major on the frames of the
 // step: [T, B, C], T frames of every sequence in one GEMM, one LIFNode of B·C neurons per LIF layer.
 import {
-  linear, linearWindows, channelAffine, gelu, add, ArgumentError, ShapeError,
+  linear, linearWindows, channelAffine, gelu, add, ArgumentError, ShapeError, checkFinite, checkInputKind, firstNonFinite, fmtShape,
   type Arena, type DenseOptions, type PackedDense, type Tensor,
 } from '@spikewasm/core-wasm';
 
@@ -36,6 +36,11 @@ export interface LMUFormerStreamOptions {
   lmuMode?: 'fir' | 'recurrent';
   /** The most frames one {@link LMUFormerStream.pushChunk} call takes (default 128). Buffers are sized for it. */
   maxChunk?: number;
+  /**
+   * Accept NaN/±Infinity in pushed frames (true) or reject them with a NonFiniteError before any state changes
+   * (false). Default: the model's `allowNonFinite` (false unless set).
+   */
+  allowNonFinite?: boolean;
 }
 
 /** What {@link SpikingLMUFormerStreamOptions.onSpikes} receives after every LIF layer of a step. */
@@ -112,6 +117,8 @@ abstract class ScStream {
   readonly lookahead = LMUFORMER_LOOKAHEAD;
   readonly lmuMode: 'fir' | 'recurrent';
   readonly maxChunk: number;
+  /** Whether pushed frames may hold NaN/±Infinity (see {@link LMUFormerStreamOptions.allowNonFinite}). */
+  readonly allowNonFinite: boolean;
   readonly inChannels: number;
   readonly numClasses: number;
   /** Rows of the time-major buffers: the most frames one step can emit (a chunk, or the 5 of a flush). */
@@ -137,6 +144,7 @@ abstract class ScStream {
     if (!Number.isSafeInteger(maxChunk) || maxChunk < 1) throw new ArgumentError(`${who}.stream: maxChunk must be a positive integer, got ${maxChunk}`);
     this.lmuMode = mode;
     this.maxChunk = maxChunk;
+    this.allowNonFinite = options.allowNonFinite ?? false;
     this.inChannels = config.in_channels;
     this.numClasses = config.num_classes;
     this.cap = Math.max(maxChunk, LMUFORMER_LOOKAHEAD);
@@ -183,12 +191,14 @@ abstract class ScStream {
    */
   pushChunk(frames: Float32Array | Tensor): Tensor {
     const B = this.batch, C = this.inChannels;
+    checkInputKind('stream.pushChunk', 'input', frames, this.arena.core);
     let T: number;
     if (frames instanceof Float32Array) {
       if (frames.length === 0 || frames.length % (B * C) !== 0) throw new ShapeError(`stream.pushChunk: ${frames.length} values are not T frames of B·in_channels = ${B}·${C}`);
       T = frames.length / (B * C);
     } else {
       T = frames.shape[0] ?? 0;
+      if (T < 1) throw new ShapeError(`stream.pushChunk: input expected f32 [T, B, in_channels] = [T ≥ 1, ${B}, ${C}], got ${frames.dtype} ${fmtShape(frames.shape)}`);
     }
     if (T > this.maxChunk) throw new ArgumentError(`stream.pushChunk: ${T} frames exceed maxChunk = ${this.maxChunk} (set it in stream())`);
     const src = this.stage(frames, T, 'pushChunk');
@@ -244,14 +254,20 @@ abstract class ScStream {
   /** Checks an input of T frames and returns its values. */
   private stage(x: Float32Array | Tensor, T: number, op: string): Float32Array {
     const B = this.batch, C = this.inChannels;
+    checkInputKind(`stream.${op}`, 'input', x, this.arena.core);
+    let values: Float32Array;
     if (x instanceof Float32Array) {
       if (x.length !== T * B * C) throw new ShapeError(`stream.${op}: expected ${T === 1 && op === 'push' ? `[B, in_channels] = ${B}·${C}` : `${T}·${B}·${C}`} values, got ${x.length}`);
-      return x;
+      values = x;
+    } else {
+      if (x.dtype !== 'f32' || x.shape.length !== (op === 'push' ? 2 : 3)) checkF32(`stream.${op}`, 'input', x, op === 'push' ? [B, C] : [T, B, C]);
+      const s = x.shape, o = op === 'push' ? 0 : 1;
+      if (s[o] !== B || s[o + 1] !== C) checkF32(`stream.${op}`, 'input', x, op === 'push' ? [B, C] : [T, B, C]);
+      values = x.f32;
     }
-    const shape = op === 'push' ? [B, C] : [T, B, C];
-    checkF32(`stream.${op}`, 'input', x, shape);
-    if (x.core !== this.arena.core) throw new ArgumentError(`stream.${op}: the input tensor comes from another Wasm instance`);
-    return x.f32;
+    // before any state changes: a rejected frame leaves the stream as it was
+    if (!this.allowNonFinite && firstNonFinite(values, 0, T * B * C) >= 0) checkFinite(`stream.${op}`, 'input', values, op === 'push' ? [B, C] : [T, B, C]);
+    return values;
   }
 
   /** One step of the pipeline, then the running mean and the head for the n frames it completed. */

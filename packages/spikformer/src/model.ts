@@ -5,6 +5,7 @@
 import {
   add, meanAxis, packSpikes, unpackSpikes, parseSafetensors, ArgumentError, ShapeError, fmtShape,
   type Arena, type BatchNormParams, type Tensor,
+  checkBatchInput,
 } from '@spikewasm/core-wasm';
 import {
   Conv2d, Linear, BatchNorm, LIFNode, SpikeTensor, BinaryAttention, repeatSteps,
@@ -228,7 +229,13 @@ export class Spikformer implements SpikingModule {
   readonly keepIntermediates: boolean;
   /** Set to an object (e.g. `{ sps: 0, ssa: 0, mlp: 0, head: 0 }`) to accumulate the time of each stage of every forward. */
   stageTimes: SpikformerStageTimes | null = null;
+  /**
+   * Reject NaN/±Infinity in the input with a NonFiniteError (false, the default) or run on them (true; IEEE
+   * semantics, the logits may be NaN).
+   */
+  allowNonFinite = false;
   private readonly states = new Map<number, BatchState>();
+  private inputSample: readonly number[] | undefined;
   private readonly tree: SpikingModule[];
 
   /**
@@ -472,19 +479,9 @@ export class Spikformer implements SpikingModule {
    */
   forward(x: Tensor | Float32Array): Tensor {
     const c = this.config, g = this.geometry, dvs = this.variant === 'dvs';
-    const sample = dvs ? [g.T, c.in_channels, c.img_size_h, c.img_size_w] : [c.in_channels, c.img_size_h, c.img_size_w];
+    const sample = this.inputSample ??= dvs ? [g.T, c.in_channels, c.img_size_h, c.img_size_w] : [c.in_channels, c.img_size_h, c.img_size_w];
     const per = prod(sample);
-    let batch: number;
-    if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % per !== 0) throw new ShapeError(`Spikformer: input holds ${x.length} values, not a multiple of ${fmtShape(sample)} = ${per}`);
-      batch = x.length / per;
-    } else {
-      if (x.shape.length !== sample.length + 1 || sample.some((s, i) => x.shape[i + 1] !== s) || x.dtype !== 'f32') {
-        throw new ShapeError(`Spikformer: input expected f32 [B, ${sample.join(', ')}], got ${x.dtype} ${fmtShape(x.shape)}`);
-      }
-      if (x.core !== this.arena.core) throw new ArgumentError('Spikformer: the input tensor comes from another Wasm instance');
-      batch = x.shape[0];
-    }
+    const batch = checkBatchInput('Spikformer', 'input', x, sample, null, this.arena.core, this.allowNonFinite);
     const st = this.state(batch);
     const ws = st.buffers;
     const src = x instanceof Float32Array ? x : x.f32;
