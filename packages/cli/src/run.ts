@@ -1,9 +1,9 @@
 // `spikewasm run`: load a checkpoint (official key names), pick the model and its configuration (flags, else the
 // file's `__metadata__`), read the input, run the model, write and summarise the logits.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  init, parseSafetensors, serializeSafetensors, ArgumentError, DTypeError, ShapeError, fmtShape,
+  init, parseSafetensors, serializeSafetensors, ArgumentError, DTypeError, ShapeError, fmtShape, firstNonFinite, fmtElement,
   type Arena, type LoadedTensor, type SafetensorsFile, type Tensor,
 } from '@spikewasm/core-wasm';
 import {
@@ -98,12 +98,35 @@ export function checkFactory(name: string, where: string): Supported {
   throw new CliError(`unknown model ${JSON.stringify(name)} (${where}); spikewasm run supports ${SUPPORTED_FACTORIES.join(', ')}`);
 }
 
+/** The largest file the command reads (2 GiB − 1: Node's largest Buffer; checked before reading). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * The bytes of a regular file. Anything else is a one-line {@link CliError} before a byte is read: a directory, a
+ * FIFO, a socket or a device (reading /dev/zero or a FIFO would never end), or a file over {@link MAX_FILE_BYTES}.
+ */
 export function readBytes(path: string, what: string): Uint8Array {
   try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new CliError(`cannot read ${what} ${JSON.stringify(path)}: not a regular file (a FIFO, socket or device)`);
+    if (st.size > MAX_FILE_BYTES) throw new CliError(`cannot read ${what} ${JSON.stringify(path)}: ${st.size} bytes is over the limit of ${MAX_FILE_BYTES}`);
     return readFileSync(path);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError(`cannot read ${what} ${JSON.stringify(path)}: ${fsReason(e)}`);
   }
+}
+
+/**
+ * float32 values of a wider array (F64 / I32 / `<f8` / `<i4`), rejecting a value that float32 cannot hold (|x| over
+ * 3.4028235e38 would become ±Infinity): a DTypeError naming the tensor, the element and the value.
+ */
+export function toFloat32(src: Float64Array | Int32Array, what: string, shape: readonly number[]): Float32Array {
+  const out = Float32Array.from(src);
+  const i = firstNonFinite(out);
+  if (i >= 0) throw new DTypeError(`${what} ${fmtElement(i, shape)} is ${src[i]}, outside the float32 range`);
+  return out;
 }
 
 export function fsReason(e: unknown): string {
@@ -151,7 +174,8 @@ export function parseConfig(text: string, factory: Supported, where: string): Re
 export function readInput(bytes: Uint8Array, path: string, file: SafetensorsFile | null): { data: Float32Array; shape: number[]; dtype: string; format: 'safetensors' | 'npy'; tensor: string | null } {
   if (isNpy(bytes)) {
     const a = inFile(path, () => readNpy(bytes));
-    return { data: a.data instanceof Float32Array ? a.data : Float32Array.from(a.data), shape: a.shape, dtype: a.dtype, format: 'npy', tensor: null };
+    const data = a.data instanceof Float32Array ? a.data : inFile(path, () => toFloat32(a.data as Float64Array | Int32Array, `${a.dtype} array`, a.shape));
+    return { data, shape: a.shape, dtype: a.dtype, format: 'npy', tensor: null };
   }
   const f = file ?? inFile(path, () => parseSafetensors(bytes));
   const t: LoadedTensor | undefined = f.tensors.get('input');
@@ -162,7 +186,7 @@ export function readInput(bytes: Uint8Array, path: string, file: SafetensorsFile
   }
   let data: Float32Array;
   if (t.data instanceof Float32Array) data = t.data; // F32, and F16/BF16 widened by the reader
-  else if (t.dtype === 'F64' || t.dtype === 'I32') data = Float32Array.from(t.data as Float64Array | Int32Array);
+  else if (t.dtype === 'F64' || t.dtype === 'I32') data = inFile(path, () => toFloat32(t.data as Float64Array | Int32Array, `tensor "input" (${t.dtype})`, t.shape));
   else throw new DTypeError(`${basename(path)}: tensor "input" has dtype ${t.dtype}; expected F32, F16, BF16, F64 or I32`);
   return { data, shape: [...t.shape], dtype: t.dtype, format: 'safetensors', tensor: 'input' };
 }

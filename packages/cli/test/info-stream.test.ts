@@ -243,6 +243,26 @@ describe('spikewasm stream', () => {
     expectOneLineError(await run(['stream', w, '--wav', at('missing.wav')]), /cannot read WAV file/, 1);
   });
 
+  it('bad inputs (docs/input-validation.md): one line, non-zero exit, nothing half-printed on stderr', async () => {
+    const S = fx('lmuformer_spiking_small'), P = fx('lmuformer_psmnist_spiking_small');
+    const tensorFile = (name: string, shape: number[], data: Float32Array | Float64Array, dtype: 'F32' | 'F64' = 'F32') => {
+      writeFileSync(at(name), serializeSafetensors({ input: { shape, data, dtype } }));
+      return at(name);
+    };
+    const nan = new Float32Array(2 * 128 * 16); nan[40] = NaN;
+    expectOneLineError(await run(['stream', S, '--input', tensorFile('nan.safetensors', [2, 128, 16], nan)]), /SafetensorsNonFiniteError: nan\.safetensors: tensor "input": F32 element 40/, 1);
+    const big = new Float64Array(2 * 96); big[5] = 1e40;
+    expectOneLineError(await run(['stream', P, '--input', tensorFile('big.safetensors', [2, 96, 1], big, 'F64')]), /DTypeError: big\.safetensors: tensor "input" \(F64\) element 5 .* outside the float32 range/, 1);
+    expectOneLineError(await run(['stream', S, '--input', tensorFile('rank2.safetensors', [128, 16], new Float32Array(2048))]), /ShapeError: stream: input expected \[B, N, C\].*got \[128, 16\]/, 1);
+    expectOneLineError(await run(['stream', S, '--input', tensorFile('b0.safetensors', [0, 128, 16], new Float32Array(0))]), /ArgumentError: .*batch size must be a positive integer, got 0/, 1);
+    expectOneLineError(await run(['stream', S, '--input', tmp]), /cannot read input file .*it is a directory/, 1);
+    expectOneLineError(await run(['stream', spiking128(), '--wav', '/dev/zero']), /cannot read WAV file "\/dev\/zero": not a regular file/, 1);
+    writeFileSync(at('empty.wav'), '');
+    expectOneLineError(await run(['stream', spiking128(), '--wav', at('empty.wav')]), /empty\.wav: .*shorter than a RIFF\/WAVE header/, 1);
+    writeFileSync(at('empty.safetensors'), '');
+    expectOneLineError(await run(['stream', at('empty.safetensors')]), /SafetensorsHeaderLengthError: empty\.safetensors/, 1);
+  });
+
   it('other errors: spikformer, both sources, bad --every, wrong channels', async () => {
     expectOneLineError(await run(['stream', fx('spikformer_tiny')]), /spikformer has no streaming form/, 1);
     expectOneLineError(await run(['stream', fx('lmuformer_spiking_small'), '--wav', WAV, '--input', fx('lmuformer_spiking_small')]), /--wav or --input, not both/, 2);

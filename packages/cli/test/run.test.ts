@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { serializeSafetensors, type TensorToWrite } from '@spikewasm/core-wasm';
 import { CLI, FIXTURES, REPO, compare, lines, npyBytes, readSafetensors, requireBuilt, run, type Result } from './helpers.js';
@@ -36,6 +37,16 @@ function variant(src: string, name: string, { metadata, keep = () => true, renam
   Object.assign(tensors, extra);
   const path = at(name);
   writeFileSync(path, serializeSafetensors(tensors, metadata ?? f.metadata));
+  return path;
+}
+
+/** A safetensors file holding only `input` (the non-spiking fixture's, or zeros of `shape`), edited by `edit`. */
+function inputFile(name: string, edit?: (d: Float32Array) => void, shape?: number[]): string {
+  const t = readSafetensors(NONSPIKING).tensors.get('input')!;
+  const data = shape ? new Float32Array(shape.reduce((a, b) => a * b, 1)) : Float32Array.from(t.data as Float32Array);
+  edit?.(data);
+  const path = at(name);
+  writeFileSync(path, serializeSafetensors({ input: { shape: shape ?? [...t.shape], data, dtype: 'F32' } }));
   return path;
 }
 
@@ -322,12 +333,12 @@ describe('spikewasm run: every bad input is one line on stderr and a non-zero ex
       return ['run', NONSPIKING, '--config', at('wide.json')];
     }, /CheckpointError: .*checkpoint does not fit lmu_rnn_conv1d.*mis-shaped.*and \d+ more$/],
     ['checkpoint of another model', () => ['run', NONSPIKING, '--model', 'psmnist_lmu'], /CheckpointError: .*missing.*unexpected/],
-    ['input shape mismatch', () => ['run', NONSPIKING, '--input', fx('lmuformer_psmnist_spiking_small')], /ShapeError: LMUFormer: input expected shape \[B, 128, 16\], got \[2, 96, 1\]/],
+    ['input shape mismatch', () => ['run', NONSPIKING, '--input', fx('lmuformer_psmnist_spiking_small')], /ShapeError: LMUFormer: input expected f32 \[B, 128, 16\] = \[B, N, in_channels\], got f32 \[2, 96, 1\]/],
     ['input shape mismatch (.npy, rank 2)', () => {
       writeFileSync(at('rank2.npy'), npyBytes('<f4', [128, 16], new Float32Array(128 * 16)));
       return ['run', NONSPIKING, '--input', at('rank2.npy')];
-    }, /ShapeError: .*input expected shape \[B, 128, 16\], got \[128, 16\]/],
-    ['psMNIST input of the wrong length', () => ['run', fx('lmuformer_psmnist_nonspiking_small'), '--input', NONSPIKING], /ShapeError: psmnist_lmu: input expected shape \[B, 96, 1\]/],
+    }, /ShapeError: .*input expected f32 \[B, 128, 16\] = \[B, N, in_channels\], got f32 \[128, 16\]/],
+    ['psMNIST input of the wrong length', () => ['run', fx('lmuformer_psmnist_nonspiking_small'), '--input', NONSPIKING], /ShapeError: psmnist_lmu: input expected f32 \[B, 96, 1\]/],
     ['weights without an input and no --input', () => ['run', variant(NONSPIKING, 'noinput.safetensors', { keep: (k) => k !== 'input' })], /no tensor named "input"/],
     ['input of an unsupported dtype', () => ['run', variant(NONSPIKING, 'u8input.safetensors', { keep: (k) => k !== 'input', extra: { input: { shape: [2, 128, 16], data: new Uint8Array(2 * 128 * 16) } } })], /DTypeError: .*dtype U8/],
     ['input that is neither safetensors nor .npy', () => ['run', NONSPIKING, '--input', join(FIXTURES, 'README.md')], /SafetensorsHeaderLengthError: README\.md/],
@@ -335,6 +346,30 @@ describe('spikewasm run: every bad input is one line on stderr and a non-zero ex
     ['.npy Fortran order', () => { writeFileSync(at('f.npy'), npyBytes('<f4', [2, 128, 16], new Float32Array(4096), { fortran: true })); return ['run', NONSPIKING, '--input', at('f.npy')]; }, /NpyError: .*Fortran order/],
     ['.npy truncated', () => { writeFileSync(at('short.npy'), npyBytes('<f4', [2, 128, 16], new Float32Array(4000))); return ['run', NONSPIKING, '--input', at('short.npy')]; }, /NpyError: .*needs 16384 data bytes, the file holds 16000/],
     ['.npy with NaN', () => { const d = new Float32Array(4096); d[5] = NaN; writeFileSync(at('nan.npy'), npyBytes('<f4', [2, 128, 16], d)); return ['run', NONSPIKING, '--input', at('nan.npy')]; }, /NpyError: .*non-finite/],
+    // input validation (docs/input-validation.md): values, dtypes, sizes and files that are not what the model takes
+    ['NaN in a safetensors input', () => ['run', NONSPIKING, '--input', inputFile('nan.safetensors', (d) => { d[7] = NaN; })], /SafetensorsNonFiniteError: nan\.safetensors: tensor "input": F32 element 7 \(index \[0, 0, 7\]\) is NaN/, 1],
+    ['Infinity in a safetensors input', () => ['run', NONSPIKING, '--input', inputFile('inf.safetensors', (d) => { d[4095] = -Infinity; })], /SafetensorsNonFiniteError: .*element 4095 \(index \[1, 127, 15\]\) is -Infinity/, 1],
+    ['F64 input value outside the float32 range', () => {
+      const d = new Float64Array(4096); d[9] = 1e300;
+      return ['run', NONSPIKING, '--input', variant(NONSPIKING, 'f64big.safetensors', { keep: (k) => k !== 'input', extra: { input: { shape: [2, 128, 16], data: d, dtype: 'F64' } } })];
+    }, /DTypeError: f64big\.safetensors: tensor "input" \(F64\) element 9 \(index \[0, 0, 9\]\) is 1e\+300, outside the float32 range/, 1],
+    ['.npy <f8 value outside the float32 range', () => { const d = new Float64Array(4096); d[1] = -1e39; writeFileSync(at('big.npy'), npyBytes('<f8', [2, 128, 16], d)); return ['run', NONSPIKING, '--input', at('big.npy')]; }, /DTypeError: big\.npy: <f8 array element 1 .* is -1e\+39, outside the float32 range/, 1],
+    ['input of dtype I64', () => ['run', NONSPIKING, '--input', variant(NONSPIKING, 'i64input.safetensors', { keep: (k) => k !== 'input', extra: { input: { shape: [2, 128, 16], data: new BigInt64Array(4096), dtype: 'I64' } } })], /DTypeError: .*tensor "input" has dtype I64; expected F32/, 1],
+    ['wrong channel count', () => ['run', NONSPIKING, '--input', inputFile('c15.safetensors', undefined, [2, 128, 15])], /ShapeError: LMUFormer: input expected f32 \[B, 128, 16\] = \[B, N, in_channels\], got f32 \[2, 128, 15\]/, 1],
+    ['batch of zero (.npy [0, 128, 16])', () => { writeFileSync(at('b0.npy'), npyBytes('<f4', [0, 128, 16], new Float32Array(0))); return ['run', NONSPIKING, '--input', at('b0.npy')]; }, /ShapeError: LMUFormer: input has batch size 0 \(shape \[0, 128, 16\]\); expected B ≥ 1/, 1],
+    ['rank-0 .npy input', () => { writeFileSync(at('scalar.npy'), npyBytes('<f4', [], new Float32Array(1))); return ['run', NONSPIKING, '--input', at('scalar.npy')]; }, /ShapeError: LMUFormer: input expected f32 \[B, 128, 16\].*got f32 \[\]/, 1],
+    ['input file is a directory', () => ['run', NONSPIKING, '--input', tmp], /cannot read input file .*it is a directory/, 1],
+    ['input file is a FIFO (would block forever)', () => { const p = at('fifo'); if (!existsSync(p)) execFileSync('mkfifo', [p]); return ['run', NONSPIKING, '--input', p]; }, /cannot read input file .*not a regular file/, 1],
+    ['input file is a device (/dev/zero never ends)', () => ['run', NONSPIKING, '--input', '/dev/zero'], /cannot read input file "\/dev\/zero": not a regular file/, 1],
+    ['unreadable input path (a file used as a directory)', () => ['run', NONSPIKING, '--input', join(NONSPIKING, 'input.npy')], /cannot read input file .*a component of the path is not a directory/, 1],
+    ['empty input file', () => { writeFileSync(at('empty.npy'), ''); return ['run', NONSPIKING, '--input', at('empty.npy')]; }, /SafetensorsHeaderLengthError: empty\.npy: /, 1],
+    ['empty weights file', () => { writeFileSync(at('empty.safetensors'), ''); return ['run', at('empty.safetensors')]; }, /SafetensorsHeaderLengthError: empty\.safetensors: /, 1],
+    ['.npy header that is not a dict', () => { writeFileSync(at('hdr.npy'), npyBytes('<f4', [4], new Float32Array(4), { header: "['descr', '<f4']" })); return ['run', NONSPIKING, '--input', at('hdr.npy')]; }, /NpyError: hdr\.npy: malformed \.npy header: expected '\{'/, 1],
+    ['.npy header without a shape', () => { writeFileSync(at('noshape.npy'), npyBytes('<f4', [4], new Float32Array(4), { header: "{'descr': '<f4', 'fortran_order': False, }" })); return ['run', NONSPIKING, '--input', at('noshape.npy')]; }, /NpyError: .*missing key shape/, 1],
+    ['.npy header length past the end', () => { const b = npyBytes('<f4', [4], new Float32Array(4)); new DataView(b.buffer).setUint16(8, 60000, true); writeFileSync(at('hlen.npy'), b); return ['run', NONSPIKING, '--input', at('hlen.npy')]; }, /NpyError: .*header length 60000 runs past the end/, 1],
+    ['.npy of an unsupported dtype (<i8)', () => { writeFileSync(at('i8.npy'), npyBytes('<i8', [2, 128, 16], new BigInt64Array(4096))); return ['run', NONSPIKING, '--input', at('i8.npy')]; }, /NpyError: .*dtype "<i8" is not supported/, 1],
+    ['.npy with +Infinity', () => { const d = new Float32Array(4096); d[100] = Infinity; writeFileSync(at('inf.npy'), npyBytes('<f4', [2, 128, 16], d)); return ['run', NONSPIKING, '--input', at('inf.npy')]; }, /NpyError: .*non-finite value \(Infinity\) at flat index 100/, 1],
+    ['NaN input with --stream', () => ['run', NONSPIKING, '--stream', '--input', inputFile('nan2.safetensors', (d) => { d[3] = NaN; })], /SafetensorsNonFiniteError/, 1],
     ['unwritable output', () => ['run', NONSPIKING, '--output', join(tmp, 'no', 'such', 'dir', 'o.safetensors')], /cannot write output .*no such file/],
   ];
   for (const [what, args, pattern, code] of cases) {
