@@ -1,7 +1,11 @@
 // Test harness shared by examples/test/browser.test.ts and readme-snippets.test.ts (Node only): a static file server
-// on a free 127.0.0.1 port and headless Chromium (playwright-core driving /usr/bin/chromium, the conformance flags).
+// on a free 127.0.0.1 port, headless Chromium (playwright-core driving /usr/bin/chromium, the conformance flags),
+// free ports, the workerd binary and child processes in their own process group.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer as createNetServer } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -42,4 +46,54 @@ export function launchChromium(): Promise<Browser> {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createNetServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => ok(port)); });
+  });
+}
+
+/** The workerd binary of the `workerd` devDependency. */
+export function workerdBinary(repo: string): string {
+  const require = createRequire(import.meta.url);
+  for (const spec of [`@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : process.arch}/bin/workerd`, 'workerd/bin/workerd']) {
+    try { return require.resolve(spec); } catch { /* next */ }
+  }
+  return join(repo, 'node_modules/.bin/workerd');
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** stdout and stderr, interleaved. */
+  output(): string;
+  /** Resolves with the exit code when the process has exited. */
+  exited: Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Spawns a command in its own process group (killed as a group by `kill()`, and on process exit). */
+export function spawnGroup(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }): Proc {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let out = '', stdout = '';
+  child.stdout!.on('data', (d) => { out += d; stdout += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  child.once('error', (e) => { out += `spawn error: ${e.message}\n`; });
+  child.stdin!.end(opts.stdin ?? '');
+  const exited = new Promise<number | null>((ok) => child.once('close', (code) => ok(code)));
+  const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', killGroup);
+  return {
+    child, exited, output: () => out, stdout: () => stdout,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) killGroup();
+      await exited;
+      process.off('exit', killGroup);
+    },
+  };
 }
