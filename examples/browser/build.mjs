@@ -36,12 +36,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: here,
-  alias: {
-    '@spikewasm/core-wasm': join(repo, 'packages/core-wasm/src/index.ts'),
-    '@spikewasm/spiking': join(repo, 'packages/spiking/src/index.ts'),
-    '@spikewasm/lmu': join(repo, 'packages/lmu/src/index.ts'),
-    '@spikewasm/psmnist': join(repo, 'packages/psmnist/src/index.ts'),
-  },
+  alias: Object.fromEntries(['core-wasm', 'spiking', 'lmu', 'psmnist'].map((p) => [`@spikewasm/${p}`, join(repo, `packages/${p}/src/index.ts`)])),
 });
 for (const f of ['index.html', 'app.js', 'spikewasm.wasm', 'model.safetensors', 'digits.json']) {
   console.log(`${relative(repo, join(dist, f))}: ${statSync(join(dist, f)).size} bytes`);
