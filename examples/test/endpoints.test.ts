@@ -4,7 +4,7 @@
 // Both servers are started in their own process group and killed in afterAll (and if startup fails).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,44 @@ const post = (s: Server, body: Uint8Array | string, query = '') =>
   fetch(`${s.url}/v1/infer${query}`, { method: 'POST', body: body as BodyInit, headers: { 'content-type': 'application/octet-stream' } });
 /** The response body without the timing field (the only part allowed to differ between runtimes). */
 const stripMs = (text: string) => text.replace(/,"ms":[-0-9.e+]+\}$/, '}');
+
+/**
+ * POST /v1/infer over a raw socket with the given length header, then up to `mib` chunks of 1 MiB (chunked encoding
+ * when asked) until the server answers; resolves with the status, the JSON object of the answer and the MiB sent.
+ */
+function rawPost(base: string, lengthHeader: string, mib: number): Promise<{ status: number; json: string; sentMiB: number }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname);
+    let buf = '', sent = 0, answered = false;
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no answer; got ${JSON.stringify(buf.slice(0, 200))}`)); }, 15_000);
+    const settle = () => {
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf), j = /\{"error":.*?"\}/.exec(buf);
+      if (!m || !j) return false;
+      answered = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ status: Number(m[1]), json: j[0], sentMiB: sent });
+      return true;
+    };
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => { buf += d; settle(); });
+    sock.on('error', () => { /* EPIPE / ECONNRESET once the server has answered and closed */ });
+    sock.on('close', () => { if (!answered && !settle()) { clearTimeout(timer); reject(new Error(`closed without an answer: ${JSON.stringify(buf.slice(0, 200))}`)); } });
+    sock.write(`POST /v1/infer?shape=1,1 HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/octet-stream\r\n${lengthHeader}\r\nconnection: close\r\n\r\n`);
+    const chunk = Buffer.alloc(1 << 20);
+    const chunked = lengthHeader.startsWith('transfer-encoding');
+    const pump = () => {
+      if (answered || sock.destroyed || sent >= mib) return;
+      sent++;
+      if (chunked) sock.write(`${chunk.length.toString(16)}\r\n`);
+      sock.write(chunk);
+      if (chunked) sock.write('\r\n');
+      setTimeout(pump, 5);
+    };
+    pump();
+  });
+}
 
 let workerd: Server, deno: Server;
 const timings: Record<string, number> = {};
@@ -181,6 +219,62 @@ describe.each(['workerd', 'deno'])('%s example server', (name) => {
     expect(Object.keys(j)).toEqual(['error']);
     expect(j.error).toMatch(re);
     expect(j.error).not.toMatch(/\n|\s+at\s+\S+\s*\(/);
+  });
+
+  // Input validation (docs/input-validation.md): every bad body is a 4xx one-line JSON error, and the model answers
+  // the next good request with the same bytes as before.
+  const shapeQ = `?shape=${input.shape.join(',')}`;
+  const inf = (input.data as Float32Array).slice(); inf[100] = -Infinity;
+  const jsonOf = (data: string) => `{"input": {"shape": [1, 2], "data": ${data}}}`;
+  const deep = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
+  const bad: [string, string, () => Uint8Array | string, string, number, RegExp][] = [
+    // [what, content-type, body, query, status, error]
+    ['JSON 1e999 (parses as Infinity)', 'application/json', () => jsonOf('[1e999, 0]'), '', 400, /input\.data\[0\] is Infinity; inputs must be finite/],
+    ['JSON -1e999', 'application/json', () => jsonOf('[[0, -1e999]]'), '', 400, /input\.data\[0\]\[1\] is -Infinity; inputs must be finite/],
+    ['JSON 1e39 (overflows float32)', 'application/json', () => jsonOf('[0, 1e39]'), '', 400, /input\.data\[1\] is 1e\+39, outside the float32 range/],
+    ['JSON null element', 'application/json', () => jsonOf('[0, null]'), '', 400, /input\.data\[1\] is null, not a number/],
+    ['JSON string element', 'application/json', () => jsonOf('["0", 1]'), '', 400, /input\.data\[0\] is string, not a number/],
+    ['JSON nested rows of the wrong length', 'application/json', () => jsonOf('[[0, 1, 2]]'), '', 400, /input\.data\[0\] has 3 entries; shape \[1,2\] needs 2 on axis 1/],
+    ['JSON too many values', 'application/json', () => jsonOf('[0, 1, 2]'), '', 400, /input\.data has 3 entries; shape \[1,2\] needs 1 on axis 0/],
+    ['JSON nested 200,000 deep', 'application/json', () => `{"input": {"shape": [1], "data": ${deep}}}`, '', 400, /./],
+    ['JSON shape with a negative size', 'application/json', () => '{"input": {"shape": [-2, 128, 16], "data": []}}', '', 400, /expected 1 to 8 positive integers/],
+    ['JSON shape with a fractional size', 'application/json', () => '{"input": {"shape": [1.5, 128, 16], "data": []}}', '', 400, /expected 1 to 8 positive integers/],
+    ['JSON shape of 2^60 elements', 'application/json', () => '{"input": {"shape": [1073741824, 1073741824], "data": []}}', '', 400, /more than a \d+-byte body can carry/],
+    ['JSON that is not an object', 'application/json', () => '[1, 2, 3]', '', 400, /JSON body must be/],
+    ['invalid JSON', 'application/json', () => '{"input": ', '', 400, /not valid UTF-8 JSON/],
+    ['JSON of the wrong shape for the model', 'application/json', () => `{"input": {"shape": [1, 128, 15], "data": ${JSON.stringify(new Array(128 * 15).fill(0))}}}`, '', 422, /input expected f32 \[B, 128, 16\] = \[B, N, in_channels\], got f32 \[1, 128, 15\]/],
+    ['-Infinity (raw f32)', 'application/octet-stream', () => new Uint8Array(inf.buffer), shapeQ, 400, /input\[100\] is -Infinity; inputs must be finite/],
+    ['Infinity (safetensors)', 'application/octet-stream', () => serializeSafetensors({ input: { shape: [...input.shape], data: inf, dtype: 'F32' } }), '', 400, /SafetensorsNonFinite|is -Infinity/],
+    ['batch over the limit', 'application/octet-stream', () => new Uint8Array(9 * 128 * 16 * 4), '?shape=9,128,16', 422, /batch 9 exceeds this endpoint's limit of 8/],
+    ['?shape= with a negative size', 'application/octet-stream', () => rawBody, '?shape=-2,128,16', 400, /positive integers/],
+    ['?shape= with 1e3', 'application/octet-stream', () => rawBody, '?shape=1e3', 400, /positive integers/],
+    ['content-type text/plain', 'text/plain', () => inputBody, '', 415, /content-type "text\/plain" is not accepted/],
+    ['content-type multipart/form-data', 'multipart/form-data; boundary=x', () => inputBody, '', 415, /content-type "multipart\/form-data" is not accepted/],
+    ['curl\'s default form content-type', 'application/x-www-form-urlencoded', () => inputBody, '', 415, /curl --data-binary/],
+  ];
+  it.each(bad)('%s → the 4xx one-line JSON error, then a good input gives the same bytes as before', async (_what, type, body, query, status, re) => {
+    const before = stripMs(await (await post(s(), inputBody)).text());
+    const r = await fetch(`${s().url}/v1/infer${query}`, { method: 'POST', body: body() as BodyInit, headers: { 'content-type': type } });
+    expect(r.status).toBe(status);
+    expect(r.headers.get('content-type')).toMatch(/application\/json/);
+    const text = await r.text();
+    expect(text).not.toMatch(/\\n|\s+at\s+\S+\s*\(/);
+    const j = JSON.parse(text);
+    expect(Object.keys(j)).toEqual(['error']);
+    expect(j.error).toMatch(re);
+    expect(stripMs(await (await post(s(), inputBody)).text())).toBe(before);
+  });
+
+  it('oversized bodies → 413: by content-length, and chunked without one (the read stops at the limit)', async () => {
+    // raw HTTP/1.1: the server answers while the client is still sending (fetch would fail with EPIPE on the write)
+    const declared = await rawPost(s().url, `content-length: ${(16 << 20) + 1}`, 0);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.json).error).toMatch(/exceeds 16777216/);
+    const chunked = await rawPost(s().url, 'transfer-encoding: chunked', 40);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.json).error).toMatch(/exceeds 16777216/);
+    expect(chunked.sentMiB).toBeLessThan(40); // it did not wait for the whole body
+    expect((await post(s(), inputBody)).status).toBe(200);
   });
 
   it('unknown route → 404, wrong method → 405 (JSON)', async () => {

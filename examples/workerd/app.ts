@@ -15,8 +15,17 @@ const BUILDERS = {
 } as const;
 type Factory = keyof typeof BUILDERS;
 
-/** Largest request body accepted (bytes). */
+/** Largest request body accepted (bytes): larger ones get 413 before more than this is read. */
 export const MAX_BODY_BYTES = 16 << 20;
+
+/**
+ * Largest batch accepted (422 above it). The model keeps one set of activations per batch size it has seen, so this
+ * bounds the memory an isolate can be made to hold: at most the buffers of batch sizes 1 … MAX_BATCH.
+ */
+export const MAX_BATCH = 8;
+
+/** Content types of a binary body (safetensors, or raw f32 with ?shape=); `application/json` is the JSON body. */
+const BINARY_TYPES = ['application/octet-stream', 'application/x-safetensors', 'application/safetensors'];
 
 interface Model { forward(x: unknown): { shape: readonly number[]; toArray(): ArrayLike<number> } }
 interface Loaded { core: Core; model: Model; factory: Factory; config: object; coldStartMs: number }
@@ -58,16 +67,52 @@ function readJsonInput(body: Uint8Array): { data: Float32Array; shape: number[] 
     throw new HttpError(400, 'JSON body must be { "input": { "shape": [...], "data": [...] } }');
   }
   const shape = o.shape as unknown[];
-  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || (d as number) <= 0)) throw new HttpError(400, `input.shape ${JSON.stringify(shape).slice(0, 80)}: expected positive integers`);
-  const n = (shape as number[]).reduce((a, b) => a * b, 1);
-  const flat = (o.data as unknown[]).flat(Infinity) as unknown[];
-  if (flat.length !== n) throw new HttpError(400, `input.data has ${flat.length} numbers; shape [${shape}] needs ${n}`);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (typeof flat[i] !== 'number') throw new HttpError(400, `input.data[${i}] is not a number`);
-    data[i] = flat[i] as number;
+  if (shape.length === 0 || shape.length > 8 || shape.some((d) => !Number.isSafeInteger(d) || (d as number) <= 0)) {
+    throw new HttpError(400, `input.shape ${JSON.stringify(shape).slice(0, 80)}: expected 1 to 8 positive integers`);
   }
+  let n = 1;
+  for (const d of shape as number[]) n *= d;
+  if (n > MAX_BODY_BYTES) throw new HttpError(400, `input.shape [${shape}] has ${n} elements, more than a ${MAX_BODY_BYTES}-byte body can carry`);
+  const data = new Float32Array(n);
+  flatten(o.data as unknown[], shape as number[], data);
   return { data, shape: shape as number[] };
+}
+
+/**
+ * Copies `data` into `out`: either a flat array of prod(shape) numbers or arrays nested exactly as `shape` (no
+ * recursion: a body cannot exhaust the stack). Every element must be a number whose float32 value is finite: JSON has
+ * no NaN, but `1e999` parses as Infinity, and `1e39` overflows float32.
+ */
+function flatten(data: unknown[], shape: readonly number[], out: Float32Array): void {
+  const n = out.length;
+  let k = 0;
+  const put = (v: unknown, where: () => string) => {
+    if (typeof v !== 'number') throw new HttpError(400, `input.data${where()} is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}, not a number`);
+    const f = Math.fround(v);
+    if (f - f !== 0) {
+      throw new HttpError(400, `input.data${where()} is ${v}${Number.isFinite(v) ? ', outside the float32 range' : ''}; inputs must be finite`);
+    }
+    out[k++] = f;
+  };
+  if (data.length === n && (n === 0 || !Array.isArray(data[0]))) {
+    for (let i = 0; i < n; i++) put(data[i], () => `[${i}]`);
+    return;
+  }
+  // nested: a stack of [array, next index, depth]
+  const stack: [unknown[], number][] = [[data, 0]];
+  const path = () => stack.map(([, i]) => `[${i - 1}]`).join('');
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1], depth = stack.length - 1;
+    const [arr, i] = top;
+    if (i === 0 && arr.length !== shape[depth]) {
+      throw new HttpError(400, `input.data${stack.slice(0, -1).map(([, j]) => `[${j - 1}]`).join('')} has ${arr.length} entries; shape [${shape}] needs ${shape[depth]} on axis ${depth} (or send data flat: ${n} numbers)`);
+    }
+    if (i === arr.length) { stack.pop(); continue; }
+    top[1] = i + 1;
+    if (depth === shape.length - 1) put(arr[i], path);
+    else if (Array.isArray(arr[i])) stack.push([arr[i] as unknown[], 0]);
+    else throw new HttpError(400, `input.data${path()} is ${typeof arr[i]}, expected an array of ${shape[depth + 1]} entries (shape [${shape}])`);
+  }
 }
 
 /** The input tensor of a request body: safetensors holding `input`, JSON (content-type application/json), or raw
@@ -75,11 +120,15 @@ function readJsonInput(body: Uint8Array): { data: Float32Array; shape: number[] 
 function readInput(body: Uint8Array, shapeParam: string | null, contentType: string): { data: Float32Array; shape: number[] } {
   if (body.byteLength === 0) throw new HttpError(400, 'empty body: send a safetensors file holding "input", JSON, or raw f32 with ?shape=');
   let data: Float32Array, shape: number[];
-  if (contentType.startsWith('application/json')) {
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  if (type !== '' && type !== 'application/json' && !BINARY_TYPES.includes(type)) {
+    throw new HttpError(415, `content-type ${JSON.stringify(type.slice(0, 80))} is not accepted: use application/json, or application/octet-stream for safetensors or raw f32 (curl --data-binary sends application/x-www-form-urlencoded unless told otherwise)`);
+  }
+  if (type === 'application/json') {
     ({ data, shape } = readJsonInput(body));
   } else if (shapeParam !== null) {
-    shape = shapeParam.split(',').map((s) => Number(s.trim()));
-    if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new HttpError(400, `?shape=${shapeParam}: expected comma-separated positive integers`);
+    shape = shapeParam.split(',').map((s) => (/^\s*[0-9]+\s*$/.test(s) ? Number(s) : NaN));
+    if (shape.length > 8 || shape.some((d) => !Number.isSafeInteger(d) || d <= 0)) throw new HttpError(400, `?shape=${shapeParam.slice(0, 80)}: expected 1 to 8 comma-separated positive integers`);
     const n = shape.reduce((a, b) => a * b, 1);
     if (body.byteLength !== n * 4) throw new HttpError(400, `body has ${body.byteLength} bytes; shape [${shape}] of f32 needs ${n * 4}`);
     data = new Float32Array(n);
@@ -100,9 +149,36 @@ function readInput(body: Uint8Array, shapeParam: string | null, contentType: str
     shape = [...t.shape];
   }
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new HttpError(400, `input[${i}] is ${data[i]}; inputs must be finite`);
+    if (data[i] - data[i] !== 0) throw new HttpError(400, `input[${i}] is ${data[i]}; inputs must be finite`);
   }
+  if (shape.length > 0 && shape[0] > MAX_BATCH) throw new HttpError(422, `input shape [${shape}]: batch ${shape[0]} exceeds this endpoint's limit of ${MAX_BATCH}`);
   return { data, shape };
+}
+
+/**
+ * The request body, read chunk by chunk and abandoned (413) as soon as it passes {@link MAX_BODY_BYTES}: a chunked
+ * body without a content-length cannot make the isolate buffer more than the limit.
+ */
+async function readBody(req: Request): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw new HttpError(413, `body of more than ${MAX_BODY_BYTES} bytes exceeds ${MAX_BODY_BYTES}`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+  return out;
 }
 
 /** The three best classes of each row (ties: lower class first), with softmax probabilities. */
@@ -139,8 +215,7 @@ export function createHandler(weights: Uint8Array | (() => Promise<Uint8Array>),
       if (req.method !== 'POST') throw new HttpError(405, `${req.method} /v1/infer: use POST`);
       const declared = Number(req.headers.get('content-length') ?? 0);
       if (declared > MAX_BODY_BYTES) throw new HttpError(413, `body of ${declared} bytes exceeds ${MAX_BODY_BYTES}`);
-      const body = new Uint8Array(await req.arrayBuffer());
-      if (body.byteLength > MAX_BODY_BYTES) throw new HttpError(413, `body of ${body.byteLength} bytes exceeds ${MAX_BODY_BYTES}`);
+      const body = await readBody(req);
       const input = readInput(body, url.searchParams.get('shape'), req.headers.get('content-type') ?? '');
 
       const m = await get();
