@@ -1,5 +1,5 @@
 // Input pipelines: CIFAR normalisation of 8-bit RGB images to the model's [B, 3, H, W] float32 input.
-import { ArgumentError, ShapeError } from '@spikewasm/core-wasm';
+import { ArgumentError, DTypeError, ShapeError, describeValue } from '@spikewasm/core-wasm';
 
 /** CIFAR-10 channel means (R, G, B) of the official training script (spec spikformer.md §2). */
 export const CIFAR_MEAN: readonly [number, number, number] = Object.freeze([0.4914, 0.4822, 0.4465]) as readonly [number, number, number];
@@ -50,6 +50,11 @@ export function cifarNormalize(pixels: ArrayLike<number>, options: CifarNormaliz
   if (layout !== 'hwc' && layout !== 'rgba' && layout !== 'chw') throw new ArgumentError(`cifarNormalize: layout must be 'hwc', 'rgba' or 'chw', got ${String(layout)}`);
   if (mean.length !== 3 || std.length !== 3) throw new ArgumentError(`cifarNormalize: mean and std must have 3 values (R, G, B), got ${mean.length} and ${std.length}`);
   if (std.some((s) => !(s > 0) || !Number.isFinite(s))) throw new ArgumentError(`cifarNormalize: std must be positive, got [${std.join(', ')}]`);
+  if (mean.some((m) => typeof m !== 'number' || !Number.isFinite(m))) throw new ArgumentError(`cifarNormalize: mean must be finite numbers, got [${mean.join(', ')}]`);
+  if (pixels === null || typeof pixels !== 'object' || !Number.isSafeInteger(pixels.length)) {
+    throw new DTypeError(`cifarNormalize: pixels must be a Uint8Array (or an array of integers in [0, 255]), got ${describeValue(pixels)}`);
+  }
+  if (options.out !== undefined && !(options.out instanceof Float32Array)) throw new DTypeError(`cifarNormalize: out must be a Float32Array, got ${describeValue(options.out)}`);
   const per = H * W * (layout === 'rgba' ? 4 : 3);
   if (pixels.length === 0 || pixels.length % per !== 0) {
     throw new ShapeError(`cifarNormalize: ${pixels.length} bytes is not a whole number of ${H}×${W} ${layout} images (${per} bytes each)`);
