@@ -5,7 +5,7 @@
 import {
   packDense, linear, linearSpike, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, maxPool3x3s2,
   meanAxis, add, unpackSpikes, ArgumentError, ShapeError, SpikewasmError, fmtShape,
-  type Arena, type BatchNormParams, type PackedDense, type Tensor,
+  Tensor, DTypeError, describeValue, type Arena, type BatchNormParams, type PackedDense,
 } from '@spikewasm/core-wasm';
 import type { LayerCost, SpikingModule } from './module.js';
 import { SpikeTensor } from './spike-tensor.js';
@@ -24,8 +24,10 @@ export function tagError(name: string, e: unknown): unknown {
 }
 
 /** The underlying tensor of an input and whether it holds spikes. */
-function unwrap(x: LayerInput): Tensor {
-  return x instanceof SpikeTensor ? x.bits : x;
+function unwrap(x: LayerInput, who = 'layer'): Tensor {
+  if (x instanceof SpikeTensor) return x.bits;
+  if (!(x instanceof Tensor)) throw new DTypeError(`${who}: input must be a Tensor or a SpikeTensor, got ${describeValue(x)}`);
+  return x;
 }
 
 /**
@@ -162,7 +164,7 @@ export class Linear extends MeteredLayer implements SpikingModule {
 
   /** y = x Wᵀ + b: x f32 or spikes [..., inFeatures], out f32 [..., outFeatures]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
-    const t = unwrap(x);
+    const t = unwrap(x, this.name);
     try {
       if (t.dtype === 'bits') linearSpike(t, this.weight, out, { bias: this.bias ?? undefined });
       else linear(t, this.weight, out, { bias: this.bias ?? undefined });
@@ -241,7 +243,7 @@ export class Conv1d extends MeteredLayer implements SpikingModule {
 
   /** x f32 or spikes [B, inChannels, L] → out f32 [B, outChannels, L]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
-    const t = unwrap(x);
+    const t = unwrap(x, this.name);
     try {
       conv1d(t, this.weight, out, { bias: this.bias ?? undefined });
     } catch (e) {
@@ -312,7 +314,7 @@ export class Conv2d extends MeteredLayer implements SpikingModule {
 
   /** x f32 or spikes [B, inChannels, H, W] → out f32 [B, outChannels, H, W]. Returns out. */
   forward(x: LayerInput, out: Tensor): Tensor {
-    const t = unwrap(x);
+    const t = unwrap(x, this.name);
     try {
       conv2d3x3(t, this.weight, out, { bias: this.bias ?? undefined });
     } catch (e) {

@@ -1,4 +1,4 @@
-import { lif, ArgumentError, ShapeError, fmtShape, type Arena, type LIFOutputs, type LIFParams, type Tensor } from '@spikewasm/core-wasm';
+import { lif, ArgumentError, DTypeError, ShapeError, Tensor, describeValue, fmtShape, type Arena, type LIFOutputs, type LIFParams } from '@spikewasm/core-wasm';
 import type { SpikingModule } from './module.js';
 import { SpikeTensor } from './spike-tensor.js';
 
@@ -65,6 +65,7 @@ export class LIFNode implements SpikingModule {
    */
   forward(x: Tensor, out: LIFNodeOutputs): void {
     // checked with loops over the shapes (no expected-shape arrays, no closures): this runs per streamed frame
+    if (!(x instanceof Tensor)) throw new DTypeError(`${this.name}: input must be an f32 Tensor, got ${describeValue(x)}`);
     const single = this.stepMode === 's', ns = this.neuronShape, off = single ? 0 : 1;
     let ok = x.shape.length === ns.length + off;
     for (let i = 0; ok && i < ns.length; i++) ok = x.shape[i + off] === ns[i];
