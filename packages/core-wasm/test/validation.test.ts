@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   init, instantiate, packDense, linear, meanAxis, add, ArgumentError, DTypeError, NonFiniteError, ShapeError, SpikewasmError,
-  checkBatchInput, checkFinite, firstNonFinite, type Core, type Tensor,
+  checkBatchInput, checkFinite, firstNonFinite, type Arena, type Core, type Tensor,
 } from '@spikewasm/core-wasm';
 import { randomF32 } from './random.js';
 
@@ -13,18 +13,23 @@ beforeAll(async () => {
   core = await init();
   other = await instantiate();
 });
+
+/** Runs f with a fresh arena of the shared core, disposed afterwards. */
+function withArena<T>(f: (a: Arena) => T): T {
+  const a = core.arena();
+  try {
+    return f(a);
+  } finally {
+    a.dispose();
+  }
+}
 const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 
 describe('Arena and Tensor', () => {
-  it.each([[-1], [1.5], [NaN], [Infinity], [2 ** 53]])('a dimension of %s → ShapeError naming the tensor', (d) => {
-    const a = core.arena();
-    try {
-      expect(() => a.tensor([2, d], 'f32', 'x')).toThrow(/^x: shape \[2, .*\] has a dimension that is not a non-negative integer/);
-      expect(() => a.tensor([2, d])).toThrow(ShapeError);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each([[-1], [1.5], [NaN], [Infinity], [2 ** 53]])('a dimension of %s → ShapeError naming the tensor', (d) => withArena((a) => {
+    expect(() => a.tensor([2, d], 'f32', 'x')).toThrow(/^x: shape \[2, .*\] has a dimension that is not a non-negative integer/);
+    expect(() => a.tensor([2, d])).toThrow(ShapeError);
+  }));
 
   it('too large for Wasm memory → ArgumentError; a disposed arena → ArgumentError; the core stays usable', () => {
     const a = core.arena();
@@ -53,21 +58,15 @@ describe('ops: linear, add, meanAxis', () => {
     ['add: shapes differ', (a) => () => add(a.tensor([4, 5]), a.tensor([5, 4]), a.tensor([4, 5])), ShapeError, /^add: /],
     ['meanAxis: axis out of range', (a) => () => meanAxis(a.tensor([4, 5]), 2, a.tensor([4])), SpikewasmError, /^meanAxis: /],
   ];
-  it.each(bad)('%s → its typed error; then the op gives the fresh output', (_what, make, Err, re) => {
-    const a = core.arena();
-    try {
-      const w = packDense(a, W, 6, 5), x = a.from(X, [4, 5]), y = a.tensor([4, 6]);
-      const want = bits(linear(x, w, y).toArray());
-      let err: unknown;
-      try { make(a)(); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(Err);
-      expect((err as Error).message).toMatch(re);
-      y.f32.fill(NaN);
-      expect(bits(linear(x, w, y).toArray())).toEqual(want);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each(bad)('%s → its typed error; then the op gives the fresh output', (_what, make, Err, re) => withArena((a) => {
+    const w = packDense(a, W, 6, 5), x = a.from(X, [4, 5]), y = a.tensor([4, 6]);
+    const want = bits(linear(x, w, y).toArray());
+    const bad = () => make(a)();
+    expect(bad).toThrow(Err);
+    expect(bad).toThrow(re);
+    y.f32.fill(NaN);
+    expect(bits(linear(x, w, y).toArray())).toEqual(want);
+  }));
 });
 
 describe('the shared model-input checks and the non-finite policy', () => {
@@ -89,22 +88,17 @@ describe('the shared model-input checks and the non-finite policy', () => {
     expect(() => checkFinite('M', 'x', [NaN], undefined, false)).toThrow(/^M: x element 0 is NaN; values must be finite$/);
   });
 
-  it('checkBatchInput: kinds, shapes, batch, instance, values; the batch size on success', () => {
-    const a = core.arena();
-    try {
-      const s = [2, 3];
-      expect(checkBatchInput('M', 'input', new Float32Array(12), s, ['N', 'C'], core, false)).toBe(2);
-      expect(checkBatchInput('M', 'input', a.tensor([3, 2, 3]), s, null, core, false)).toBe(3);
-      expect(() => checkBatchInput('M', 'input', new Float32Array(7), s, ['N', 'C'], core, false)).toThrow(/^M: input holds 7 values, not a multiple of N·C = 2·3 = 6/);
-      expect(() => checkBatchInput('M', 'input', a.tensor([1, 3, 2]), s, ['N', 'C'], core, false)).toThrow(/^M: input expected f32 \[B, 2, 3\] = \[B, N, C\], got f32 \[1, 3, 2\]/);
-      expect(() => checkBatchInput('M', 'input', a.tensor([0, 2, 3]), s, null, core, false)).toThrow(/batch size 0/);
-      expect(() => checkBatchInput('M', 'input', [1, 2], s, null, core, false)).toThrow(DTypeError);
-      expect(() => checkBatchInput('M', 'input', other.arena().tensor([1, 2, 3]), s, null, core, false)).toThrow(/another Wasm instance/);
-      const nan = new Float32Array(12); nan[7] = NaN;
-      expect(() => checkBatchInput('M', 'input', nan, s, null, core, false)).toThrow(/^M: input element 7 \(index \[1, 0, 1\]\) is NaN/);
-      expect(checkBatchInput('M', 'input', nan, s, null, core, true)).toBe(2);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('checkBatchInput: kinds, shapes, batch, instance, values; the batch size on success', () => withArena((a) => {
+    const s = [2, 3];
+    expect(checkBatchInput('M', 'input', new Float32Array(12), s, ['N', 'C'], core, false)).toBe(2);
+    expect(checkBatchInput('M', 'input', a.tensor([3, 2, 3]), s, null, core, false)).toBe(3);
+    expect(() => checkBatchInput('M', 'input', new Float32Array(7), s, ['N', 'C'], core, false)).toThrow(/^M: input holds 7 values, not a multiple of N·C = 2·3 = 6/);
+    expect(() => checkBatchInput('M', 'input', a.tensor([1, 3, 2]), s, ['N', 'C'], core, false)).toThrow(/^M: input expected f32 \[B, 2, 3\] = \[B, N, C\], got f32 \[1, 3, 2\]/);
+    expect(() => checkBatchInput('M', 'input', a.tensor([0, 2, 3]), s, null, core, false)).toThrow(/batch size 0/);
+    expect(() => checkBatchInput('M', 'input', [1, 2], s, null, core, false)).toThrow(DTypeError);
+    expect(() => checkBatchInput('M', 'input', other.arena().tensor([1, 2, 3]), s, null, core, false)).toThrow(/another Wasm instance/);
+    const nan = new Float32Array(12); nan[7] = NaN;
+    expect(() => checkBatchInput('M', 'input', nan, s, null, core, false)).toThrow(/^M: input element 7 \(index \[1, 0, 1\]\) is NaN/);
+    expect(checkBatchInput('M', 'input', nan, s, null, core, true)).toBe(2);
+  }));
 });

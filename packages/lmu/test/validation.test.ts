@@ -34,6 +34,16 @@ beforeAll(async () => {
   other = await instantiate();
 });
 
+/** Runs f with a fresh arena of the shared core, disposed afterwards. */
+function withArena<T>(f: (a: Arena) => T): T {
+  const a = core.arena();
+  try {
+    return f(a);
+  } finally {
+    a.dispose();
+  }
+}
+
 const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 
 /** A bad input: what it is, the argument (made in the model's arena), the error class and the message. */
@@ -60,57 +70,46 @@ const BAD_INPUTS: Bad[] = [
 ];
 const x0 = (s: number[]) => s.reduce((p, q) => p * q, 1);
 
+/** A fixture's model builder and input (read once), for the describe blocks of each model. */
+function fixtureModel(fixture: string, Cls: unknown): { build: (a: Arena) => Model; x: Float32Array; shape: number[] } {
+  const file: SafetensorsFile = loadFixture(fixture);
+  const t = file.tensors.get('input')!;
+  const config = JSON.parse(file.metadata.config);
+  const build = (a: Arena) => (Cls as { fromCheckpoint(a: Arena, f: SafetensorsFile, c: object, o: object): Model }).fromCheckpoint(a, file, config, { ignore: notStateDict });
+  return { build, x: t.data as Float32Array, shape: [...t.shape] };
+}
+
 describe.each(MODELS)('%s: forward', (who, fixture, Cls) => {
-  let file: SafetensorsFile, x: Float32Array, shape: number[], config: object;
-  const build = (a: Arena) => (Cls as unknown as { fromCheckpoint(a: Arena, f: SafetensorsFile, c: object, o: object): Model }).fromCheckpoint(a, file, config, { ignore: notStateDict });
-  let reference: Uint32Array;
+  let build: (a: Arena) => Model, x: Float32Array, shape: number[], reference: Uint32Array;
   beforeAll(() => {
-    file = loadFixture(fixture);
-    const t = file.tensors.get('input')!;
-    x = t.data as Float32Array;
-    shape = [...t.shape];
-    config = JSON.parse(file.metadata.config);
-    const a = core.arena();
-    reference = bits(build(a).forward(x).toArray());
-    a.dispose();
+    ({ build, x, shape } = fixtureModel(fixture, Cls));
+    reference = withArena((a) => bits(build(a).forward(x).toArray()));
   });
 
-  it.each(BAD_INPUTS)('%s → its typed error; then a good input gives the fresh output bit for bit', (_what, make, Err, msg) => {
-    const a = core.arena();
-    try {
-      const m = build(a);
-      m.forward(x); // warm: the batch's buffers exist, so a rejected input could only corrupt them
-      const bad = make(a, x, shape);
-      let err: unknown;
-      try { m.forward(bad); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(Err);
-      expect((err as Error).message).toMatch(msg(who, shape));
-      expect((err as Error).message).not.toMatch(/\n/);
-      expect(bits(m.forward(x).toArray())).toEqual(reference);
-      expect(bits(m.forward(a.from(x, shape)).toArray())).toEqual(reference);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each(BAD_INPUTS)('%s → its typed error; then a good input gives the fresh output bit for bit', (_what, make, Err, msg) => withArena((a) => {
+    const m = build(a);
+    m.forward(x); // warm: the batch's buffers exist, so a rejected input could only corrupt them
+    const input = make(a, x, shape);
+    const bad = () => m.forward(input);
+    expect(bad).toThrow(Err);
+    expect(bad).toThrow(msg(who, shape));
+    expect(bits(m.forward(x).toArray())).toEqual(reference);
+    expect(bits(m.forward(a.from(x, shape)).toArray())).toEqual(reference);
+  }));
 
-  it('NonFiniteError carries the tensor, the index and the value; allowNonFinite: true runs NaN inputs, then good inputs are unchanged', () => {
-    const a = core.arena();
-    try {
-      const m = build(a);
-      const y = x.slice(); y[10] = NaN;
-      let err: NonFiniteError | undefined;
-      try { m.forward(y); } catch (e) { err = e as NonFiniteError; }
-      expect(err).toBeInstanceOf(NonFiniteError);
-      expect(err).toBeInstanceOf(ArgumentError);
-      expect([err!.tensor, err!.index, err!.value]).toEqual(['input', 10, NaN]);
-      m.allowNonFinite = true;
-      expect(() => m.forward(y)).not.toThrow();
-      m.allowNonFinite = false;
-      expect(bits(m.forward(x).toArray())).toEqual(reference);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('NonFiniteError carries the tensor, the index and the value; allowNonFinite: true runs NaN inputs, then good inputs are unchanged', () => withArena((a) => {
+    const m = build(a);
+    const y = x.slice(); y[10] = NaN;
+    let err: NonFiniteError | undefined;
+    try { m.forward(y); } catch (e) { err = e as NonFiniteError; }
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect([err!.tensor, err!.index, err!.value]).toEqual(['input', 10, NaN]);
+    m.allowNonFinite = true;
+    expect(() => m.forward(y)).not.toThrow();
+    m.allowNonFinite = false;
+    expect(bits(m.forward(x).toArray())).toEqual(reference);
+  }));
 });
 
 /** Frame t of x [B, N, C] as [B, C] (time-major rows for a stream). */
@@ -132,20 +131,12 @@ function pushAll(s: Stream, x: Float32Array, shape: number[], from: number, to: 
 }
 
 describe.each(MODELS)('%s: stream', (who, fixture, Cls) => {
-  let file: SafetensorsFile, x: Float32Array, shape: number[], config: object;
-  const build = (a: Arena) => (Cls as unknown as { fromCheckpoint(a: Arena, f: SafetensorsFile, c: object, o: object): Model }).fromCheckpoint(a, file, config, { ignore: notStateDict });
   const scv2 = who === 'LMUFormer' || who === 'SpikingLMUFormer';
   const op = scv2 ? 'stream.push' : `${who === 'psmnist_lmu' ? 'PsMnistLMU' : 'PsMnistSLMU'}.push`;
-  let reference: Uint32Array;
+  let build: (a: Arena) => Model, x: Float32Array, shape: number[], reference: Uint32Array;
   beforeAll(() => {
-    file = loadFixture(fixture);
-    const t = file.tensors.get('input')!;
-    x = t.data as Float32Array;
-    shape = [...t.shape];
-    config = JSON.parse(file.metadata.config);
-    const a = core.arena();
-    reference = bits(pushAll(build(a).stream(shape[0]), x, shape, 0, shape[1], true));
-    a.dispose();
+    ({ build, x, shape } = fixtureModel(fixture, Cls));
+    reference = withArena((a) => bits(pushAll(build(a).stream(shape[0]), x, shape, 0, shape[1], true)));
   });
 
   const badFrames: [string, (a: Arena, f: Float32Array, B: number, C: number) => unknown, new (...args: never[]) => Error, (B: number, C: number) => RegExp][] = [
@@ -159,64 +150,48 @@ describe.each(MODELS)('%s: stream', (who, fixture, Cls) => {
     ['a tensor of another Wasm instance', (_a, f, B, C) => other.arena().from(f, [B, C]), ArgumentError, () => new RegExp(`^${op}: the input tensor comes from another Wasm instance`)],
   ];
 
-  it.each(badFrames)('push of %s mid-sequence → its typed error, the stream state unchanged (the rest gives the fresh outputs bit for bit)', (_what, make, Err, msg) => {
-    const a = core.arena();
-    try {
-      const [B, N, C] = shape;
-      const s = build(a).stream(B);
-      const half = N >> 1;
-      const first = pushAll(s, x, shape, 0, half, false);
-      let err: unknown;
-      try { s.push(make(a, frame(x, shape, half), B, C)); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(Err);
-      expect((err as Error).message).toMatch(msg(B, C));
-      const rest = pushAll(s, x, shape, half, N, true);
-      expect(bits([...first, ...rest])).toEqual(reference);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each(badFrames)('push of %s mid-sequence → its typed error, the stream state unchanged (the rest gives the fresh outputs bit for bit)', (_what, make, Err, msg) => withArena((a) => {
+    const [B, N, C] = shape;
+    const s = build(a).stream(B);
+    const half = N >> 1;
+    const first = pushAll(s, x, shape, 0, half, false);
+    const bad = () => s.push(make(a, frame(x, shape, half), B, C));
+    expect(bad).toThrow(Err);
+    expect(bad).toThrow(msg(B, C));
+    const rest = pushAll(s, x, shape, half, N, true);
+    expect(bits([...first, ...rest])).toEqual(reference);
+  }));
 
-  it('stream(batch) and its options are checked; allowNonFinite streams accept NaN, and the model default carries over', () => {
-    const a = core.arena();
-    try {
-      const m = build(a);
-      for (const b of [0, -1, 1.5, NaN]) expect(() => m.stream(b)).toThrow(/batch size must be a positive integer/);
-      expect(() => m.stream(1, { lmuMode: 'fft' })).toThrow(ArgumentError);
-      const [B, , C] = shape;
-      const nan = new Float32Array(B * C).fill(NaN);
-      expect(() => m.stream(B, { allowNonFinite: true }).push(nan)).not.toThrow();
-      m.allowNonFinite = true;
-      expect(() => m.stream(B).push(nan)).not.toThrow();
-      expect(() => m.stream(B, { allowNonFinite: false }).push(nan)).toThrow(NonFiniteError);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('stream(batch) and its options are checked; allowNonFinite streams accept NaN, and the model default carries over', () => withArena((a) => {
+    const m = build(a);
+    for (const b of [0, -1, 1.5, NaN]) expect(() => m.stream(b)).toThrow(/batch size must be a positive integer/);
+    expect(() => m.stream(1, { lmuMode: 'fft' })).toThrow(ArgumentError);
+    const [B, , C] = shape;
+    const nan = new Float32Array(B * C).fill(NaN);
+    expect(() => m.stream(B, { allowNonFinite: true }).push(nan)).not.toThrow();
+    m.allowNonFinite = true;
+    expect(() => m.stream(B).push(nan)).not.toThrow();
+    expect(() => m.stream(B, { allowNonFinite: false }).push(nan)).toThrow(NonFiniteError);
+  }));
 
   if (scv2) {
-    it('pushChunk: NaN, T > maxChunk, T = 0, wrong layout → typed errors; flush twice is empty; a push after flush starts a fresh utterance', () => {
-      const a = core.arena();
-      try {
-        const [B, N, C] = shape;
-        const s = build(a).stream(B, { maxChunk: 4 }) as Required<Stream>;
-        const chunk = new Float32Array(4 * B * C);
-        for (let t = 0; t < 4; t++) chunk.set(frame(x, shape, t), t * B * C);
-        const bad = chunk.slice(); bad[B * C + 2] = NaN;
-        expect(() => s.pushChunk(bad)).toThrow(new RegExp(`^stream\\.pushChunk: input element ${B * C + 2} \\(index \\[1, 0, 2\\]\\) is NaN`));
-        expect(() => s.pushChunk(new Float32Array(5 * B * C))).toThrow(/5 frames exceed maxChunk = 4/);
-        expect(() => s.pushChunk(a.tensor([0, B, C]))).toThrow(new RegExp(`stream\\.pushChunk: input expected f32 \\[T, B, in_channels\\] = \\[T ≥ 1, ${B}, ${C}\\], got f32 \\[0, ${B}, ${C}\\]`));
-        expect(() => s.pushChunk(a.tensor([2, B + 1, C]))).toThrow(ShapeError);
-        expect(() => s.pushChunk(new Float32Array(B * C + 1))).toThrow(/are not T frames of/);
-        expect(() => s.pushChunk([1, 2, 3])).toThrow(DTypeError);
-        const out = [...s.pushChunk(chunk).toArray(), ...pushAll(s, x, shape, 4, N, true)];
-        expect(bits(out)).toEqual(reference);
-        expect(s.flush().shape[0]).toBe(0); // a second flush: nothing left
-        expect(bits(pushAll(s, x, shape, 0, N, true))).toEqual(reference); // after the flush, a new utterance
-      } finally {
-        a.dispose();
-      }
-    });
+    it('pushChunk: NaN, T > maxChunk, T = 0, wrong layout → typed errors; flush twice is empty; a push after flush starts a fresh utterance', () => withArena((a) => {
+      const [B, N, C] = shape;
+      const s = build(a).stream(B, { maxChunk: 4 }) as Required<Stream>;
+      const chunk = new Float32Array(4 * B * C);
+      for (let t = 0; t < 4; t++) chunk.set(frame(x, shape, t), t * B * C);
+      const bad = chunk.slice(); bad[B * C + 2] = NaN;
+      expect(() => s.pushChunk(bad)).toThrow(new RegExp(`^stream\\.pushChunk: input element ${B * C + 2} \\(index \\[1, 0, 2\\]\\) is NaN`));
+      expect(() => s.pushChunk(new Float32Array(5 * B * C))).toThrow(/5 frames exceed maxChunk = 4/);
+      expect(() => s.pushChunk(a.tensor([0, B, C]))).toThrow(new RegExp(`stream\\.pushChunk: input expected f32 \\[T, B, in_channels\\] = \\[T ≥ 1, ${B}, ${C}\\], got f32 \\[0, ${B}, ${C}\\]`));
+      expect(() => s.pushChunk(a.tensor([2, B + 1, C]))).toThrow(ShapeError);
+      expect(() => s.pushChunk(new Float32Array(B * C + 1))).toThrow(/are not T frames of/);
+      expect(() => s.pushChunk([1, 2, 3])).toThrow(DTypeError);
+      const out = [...s.pushChunk(chunk).toArray(), ...pushAll(s, x, shape, 4, N, true)];
+      expect(bits(out)).toEqual(reference);
+      expect(s.flush().shape[0]).toBe(0); // a second flush: nothing left
+      expect(bits(pushAll(s, x, shape, 0, N, true))).toEqual(reference); // after the flush, a new utterance
+    }));
   }
 });
 
@@ -249,25 +224,20 @@ describe('FbankStream, fbank, readWav, LMU: the front end and the layer', () => 
     expect(() => readWav(new TextEncoder().encode('RIFX....WAVE'))).toThrow(WavError);
   });
 
-  it('LMU layer: wrong shapes, other instance, stepper batch → typed errors; then the same output as a fresh layer', () => {
-    const a = core.arena();
-    try {
-      const opts = { inputSize: 3, hiddenSize: 5, order: 4, theta: 8, seqLen: 8 };
-      const p = { W_u: { weight: randomF32(3, 1, 0.5), bias: randomF32(1, 2, 0.1) }, W_h: { weight: randomF32(5 * 7, 3, 0.3), bias: randomF32(5, 4, 0.1) } };
-      const lmu = new LMU(a, opts, p);
-      const x = a.from(randomF32(2 * 8 * 3, 5, 1), [2, 8, 3]);
-      const h = a.tensor([2, 8, 5]);
-      lmu.forward(x, h);
-      const want = bits(h.toArray());
-      expect(() => lmu.forward(a.tensor([2, 8, 4]), h)).toThrow(ShapeError);
-      expect(() => lmu.forward(x, a.tensor([2, 8, 6]))).toThrow(ShapeError);
-      expect(() => lmu.forward(other.arena().tensor([2, 8, 3]), h)).toThrow(/another Wasm instance|different Wasm instances/);
-      expect(() => lmu.stepper(0)).toThrow(ArgumentError);
-      h.f32.fill(0);
-      lmu.forward(x, h);
-      expect(bits(h.toArray())).toEqual(want);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('LMU layer: wrong shapes, other instance, stepper batch → typed errors; then the same output as a fresh layer', () => withArena((a) => {
+    const opts = { inputSize: 3, hiddenSize: 5, order: 4, theta: 8, seqLen: 8 };
+    const p = { W_u: { weight: randomF32(3, 1, 0.5), bias: randomF32(1, 2, 0.1) }, W_h: { weight: randomF32(5 * 7, 3, 0.3), bias: randomF32(5, 4, 0.1) } };
+    const lmu = new LMU(a, opts, p);
+    const x = a.from(randomF32(2 * 8 * 3, 5, 1), [2, 8, 3]);
+    const h = a.tensor([2, 8, 5]);
+    lmu.forward(x, h);
+    const want = bits(h.toArray());
+    expect(() => lmu.forward(a.tensor([2, 8, 4]), h)).toThrow(ShapeError);
+    expect(() => lmu.forward(x, a.tensor([2, 8, 6]))).toThrow(ShapeError);
+    expect(() => lmu.forward(other.arena().tensor([2, 8, 3]), h)).toThrow(/another Wasm instance|different Wasm instances/);
+    expect(() => lmu.stepper(0)).toThrow(ArgumentError);
+    h.f32.fill(0);
+    lmu.forward(x, h);
+    expect(bits(h.toArray())).toEqual(want);
+  }));
 });

@@ -12,6 +12,16 @@ beforeAll(async () => {
   core = await init();
   other = await instantiate();
 });
+
+/** Runs f with a fresh arena of the shared core, disposed afterwards. */
+function withArena<T>(f: (a: Arena) => T): T {
+  const a = core.arena();
+  try {
+    return f(a);
+  } finally {
+    a.dispose();
+  }
+}
 const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 const W = randomF32(5 * 7, 1, 0.5), B = randomF32(5, 2, 0.1), X = randomF32(3 * 7, 3, 1);
 
@@ -27,36 +37,25 @@ describe('Linear.forward', () => {
     ['an i32 output', (a) => [a.from(X, [3, 7]), a.tensor([3, 5], 'i32')], DTypeError, /output must be f32, got i32/],
     ['an input of another Wasm instance', (a) => [other.arena().from(X, [3, 7]), a.tensor([3, 5])], ArgumentError, /^fc: linear: tensors come from different Wasm instances/],
   ];
-  it.each(bad)('%s → its typed error; then the fresh output bit for bit', (_what, make, Err, re) => {
-    const a = core.arena();
-    try {
-      const fc = new Linear(a, { weight: W, bias: B, outFeatures: 5, inFeatures: 7 }, { name: 'fc' });
-      const x = a.from(X, [3, 7]), y = a.tensor([3, 5]);
-      const want = bits(fc.forward(x, y).toArray());
-      const [bx, by] = make(a);
-      let err: unknown;
-      try { fc.forward(bx as Tensor, by); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(Err);
-      expect((err as Error).message).toMatch(re);
-      y.f32.fill(NaN);
-      expect(bits(fc.forward(x, y).toArray())).toEqual(want);
-      const fresh = new Linear(a, { weight: W, bias: B, outFeatures: 5, inFeatures: 7 });
-      expect(bits(fresh.forward(x, a.tensor([3, 5])).toArray())).toEqual(want);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each(bad)('%s → its typed error; then the fresh output bit for bit', (_what, make, Err, re) => withArena((a) => {
+    const fc = new Linear(a, { weight: W, bias: B, outFeatures: 5, inFeatures: 7 }, { name: 'fc' });
+    const x = a.from(X, [3, 7]), y = a.tensor([3, 5]);
+    const want = bits(fc.forward(x, y).toArray());
+    const [bx, by] = make(a);
+    const bad = () => fc.forward(bx as Tensor, by);
+    expect(bad).toThrow(Err);
+    expect(bad).toThrow(re);
+    y.f32.fill(NaN);
+    expect(bits(fc.forward(x, y).toArray())).toEqual(want);
+    const fresh = new Linear(a, { weight: W, bias: B, outFeatures: 5, inFeatures: 7 });
+    expect(bits(fresh.forward(x, a.tensor([3, 5])).toArray())).toEqual(want);
+  }));
 
-  it('constructor: weights of the wrong size, non-integer sizes → typed errors', () => {
-    const a = core.arena();
-    try {
-      expect(() => new Linear(a, { weight: W.subarray(1), outFeatures: 5, inFeatures: 7 })).toThrow(ShapeError);
-      expect(() => new Linear(a, { weight: W, outFeatures: 5.5, inFeatures: 7 })).toThrow(ArgumentError);
-      expect(() => new Linear(a, { weight: W, outFeatures: 0, inFeatures: 7 })).toThrow(ArgumentError);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('constructor: weights of the wrong size, non-integer sizes → typed errors', () => withArena((a) => {
+    expect(() => new Linear(a, { weight: W.subarray(1), outFeatures: 5, inFeatures: 7 })).toThrow(ShapeError);
+    expect(() => new Linear(a, { weight: W, outFeatures: 5.5, inFeatures: 7 })).toThrow(ArgumentError);
+    expect(() => new Linear(a, { weight: W, outFeatures: 0, inFeatures: 7 })).toThrow(ArgumentError);
+  }));
 });
 
 describe('LIFNode.forward (state kept between calls)', () => {
@@ -67,36 +66,25 @@ describe('LIFNode.forward (state kept between calls)', () => {
     ['spikes of another shape', (a) => [a.tensor([2, 8]), { spikes: SpikeTensor.alloc(a, [3, 8]) }], ShapeError, /^lif1: spikes expected shape \[2, 8\], got \[3, 8\]/],
     ['an i32 input', (a) => [a.tensor([2, 8], 'i32'), { floats: a.tensor([2, 8]) }], DTypeError, /must be f32, got i32/],
   ];
-  it.each(bad)('%s → its typed error; the membrane is untouched (the next steps equal a fresh node\'s)', (_what, make, Err, re) => {
-    const a = core.arena();
-    try {
-      const x1 = a.from(randomF32(16, 4, 2), [2, 8]), x2 = a.from(randomF32(16, 5, 2), [2, 8]);
-      const run = (n: LIFNode, x: Tensor) => { const f = a.tensor([2, 8]); n.forward(x, { floats: f }); return [...f.toArray()]; };
-      const ref = new LIFNode(a, [8], { name: 'lif1' });
-      const want = bits([...run(ref, x1), ...run(ref, x2), ...ref.v.toArray()]);
-      const node = new LIFNode(a, [8], { name: 'lif1' });
-      const first = run(node, x1);
-      const [bx, out] = make(a);
-      let err: unknown;
-      try { node.forward(bx as Tensor, out); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(Err);
-      expect((err as Error).message).toMatch(re);
-      expect(bits([...first, ...run(node, x2), ...node.v.toArray()])).toEqual(want);
-    } finally {
-      a.dispose();
-    }
-  });
+  it.each(bad)('%s → its typed error; the membrane is untouched (the next steps equal a fresh node\'s)', (_what, make, Err, re) => withArena((a) => {
+    const x1 = a.from(randomF32(16, 4, 2), [2, 8]), x2 = a.from(randomF32(16, 5, 2), [2, 8]);
+    const run = (n: LIFNode, x: Tensor) => { const f = a.tensor([2, 8]); n.forward(x, { floats: f }); return [...f.toArray()]; };
+    const ref = new LIFNode(a, [8], { name: 'lif1' });
+    const want = bits([...run(ref, x1), ...run(ref, x2), ...ref.v.toArray()]);
+    const node = new LIFNode(a, [8], { name: 'lif1' });
+    const first = run(node, x1);
+    const [bx, out] = make(a);
+    const bad = () => node.forward(bx as Tensor, out);
+    expect(bad).toThrow(Err);
+    expect(bad).toThrow(re);
+    expect(bits([...first, ...run(node, x2), ...node.v.toArray()])).toEqual(want);
+  }));
 
-  it('options and SpikeTensor: typed errors', () => {
-    const a = core.arena();
-    try {
-      expect(() => new LIFNode(a, [8], { tau: 0 })).toThrow(/tau must be a positive finite number, got 0/);
-      expect(() => new LIFNode(a, [8], { tau: NaN })).toThrow(ArgumentError);
-      expect(() => new LIFNode(a, [])).toThrow(/neuron shape must have at least one dimension/);
-      expect(() => new SpikeTensor(a.tensor([4]))).toThrow(/SpikeTensor: expected a tensor of dtype bits, got f32/);
-      expect(() => SpikeTensor.alloc(a, [2, 40]).reshape([80])).toThrow(/the last dimension holds the packing and must stay 40/);
-    } finally {
-      a.dispose();
-    }
-  });
+  it('options and SpikeTensor: typed errors', () => withArena((a) => {
+    expect(() => new LIFNode(a, [8], { tau: 0 })).toThrow(/tau must be a positive finite number, got 0/);
+    expect(() => new LIFNode(a, [8], { tau: NaN })).toThrow(ArgumentError);
+    expect(() => new LIFNode(a, [])).toThrow(/neuron shape must have at least one dimension/);
+    expect(() => new SpikeTensor(a.tensor([4]))).toThrow(/SpikeTensor: expected a tensor of dtype bits, got f32/);
+    expect(() => SpikeTensor.alloc(a, [2, 40]).reshape([80])).toThrow(/the last dimension holds the packing and must stay 40/);
+  }));
 });
