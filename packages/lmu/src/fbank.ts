@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, checkFinite, firstNonFinite } from '@spikewasm/core-wasm';
+import { ArgumentError, NonFiniteError, ShapeError, firstNonFinite } from '@spikewasm/core-wasm';
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────
 // Deterministic elementary functions.
@@ -324,7 +324,8 @@ function checkWaveform(fn: string, waveform: Float32Array, minLength: number): v
     throw new ShapeError(`${fn}: waveform has ${waveform.length} samples, at least ${minLength} (one 25 ms frame) needed`);
   }
   // NaN/±Infinity samples: a NonFiniteError (an ArgumentError) naming the first one; nothing is consumed
-  if (firstNonFinite(waveform) >= 0) checkFinite(fn, 'waveform', waveform, [waveform.length], false);
+  const i = firstNonFinite(waveform);
+  if (i >= 0) throw new NonFiniteError(`${fn}: waveform[${i}] is ${waveform[i]}, samples must be finite`, 'waveform', i, waveform[i]);
 }
 
 /**
