@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { esbuildCommon, wasmExternal } from './esbuild-common.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const repo = join(root, '..');
@@ -16,37 +17,11 @@ const outdir = join(root, 'build');
 mkdirSync(outdir, { recursive: true });
 copyFileSync(join(repo, 'packages/core-wasm/build/spikewasm.wasm'), join(outdir, 'spikewasm.wasm'));
 
-const common = {
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
-  // The TypeScript sources import './x.js'; platform neutral has no default extensions or main fields.
-  resolveExtensions: ['.ts', '.js', '.mjs'],
-  mainFields: ['module', 'main'],
-  legalComments: 'none',
-  logLevel: 'warning',
-  absWorkingDir: root,
-  alias: {
-    '@spikewasm/core-wasm/oracle': join(repo, 'packages/core-wasm/src/oracle.ts'),
-    '@spikewasm/core-wasm': join(repo, 'packages/core-wasm/src/index.ts'),
-    '@spikewasm/spiking': join(repo, 'packages/spiking/src/index.ts'),
-    '@spikewasm/lmu': join(repo, 'packages/lmu/src/index.ts'),
-    '@spikewasm/spikformer': join(repo, 'packages/spikformer/src/index.ts'),
-  },
-};
-
-/** The .wasm import becomes an external `./spikewasm.wasm`, provided by workerd's config as a `wasm` module. */
-const wasmExternal = {
-  name: 'wasm-external',
-  setup(b) {
-    b.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: './spikewasm.wasm', external: true }));
-  },
-};
+const common = esbuildCommon(root);
 
 const outputs = [
   { entryPoints: [join(root, 'entry.ts')], outfile: join(outdir, 'conformance.mjs') },
-  { entryPoints: [join(root, 'worker.ts')], outfile: join(outdir, 'conformance.worker.mjs'), plugins: [wasmExternal] },
+  { entryPoints: [join(root, 'worker.ts')], outfile: join(outdir, 'conformance.worker.mjs'), plugins: [wasmExternal()] },
 ];
 
 await Promise.all(outputs.map((o) => build({ ...common, ...o })));

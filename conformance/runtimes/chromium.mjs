@@ -4,8 +4,7 @@
 //   /fixtures/*  <repo>/../shared/fixtures
 // so that the bundle's default `new URL('../build/spikewasm.wasm', import.meta.url)` is fetched by init().
 import { createServer } from 'node:http';
-import { serveStatic } from './common.mjs';
-import { chromium } from 'playwright-core';
+import { launchChromium, serveStatic } from './common.mjs';
 
 const TIMEOUT_MS = 60_000;
 
@@ -30,10 +29,7 @@ const timer = setTimeout(() => {
 try {
   await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
   const origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));

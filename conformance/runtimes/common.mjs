@@ -17,9 +17,9 @@ export const ROOTS = {
 };
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
-/** Serves a file under {@link ROOTS} (the .wasm as application/wasm); returns false when the path is not one. */
-export function serveStatic(path, res) {
-  for (const [prefix, dir] of Object.entries(ROOTS)) {
+/** Serves a file under `roots` (default {@link ROOTS}), with extra response `headers` (the .wasm as application/wasm); returns false when the path is not one. */
+export function serveStatic(path, res, roots = ROOTS, headers = {}) {
+  for (const [prefix, dir] of Object.entries(roots)) {
     if (!path.startsWith(prefix)) continue;
     const file = normalize(join(dir, path.slice(prefix.length)));
     if (!file.startsWith(dir + sep)) return false;
@@ -29,6 +29,7 @@ export function serveStatic(path, res) {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': size,
       'cache-control': 'no-store',
+      ...headers,
     });
     createReadStream(file).pipe(res);
     return true;
@@ -48,4 +49,13 @@ export async function runHere(runtime, version) {
     console.error(`${runtime} conformance failed (fixtures: ${fileURLToPath(FIXTURES_DIR)}):`, e);
     process.exitCode = 1;
   }
+}
+
+/** Headless Debian Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) through playwright-core, with the flags of CI. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
 }

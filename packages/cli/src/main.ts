@@ -7,6 +7,7 @@ import { CliError, NotSupportedError, UsageError } from './errors.js';
 import { runCheckpoint, formatSummary, toJson, SUPPORTED_FACTORIES } from './run.js';
 import { infoCheckpoint, formatInfo, infoJson } from './info.js';
 import { streamCheckpoint, formatStart, formatUpdate, type StreamInfo } from './stream.js';
+import { BENCH_USAGE, parseRuntimes, runBench } from './bench.js';
 
 /** Where the command writes (process.stdout / stderr by default; tests pass their own). */
 export interface Io {
@@ -25,8 +26,8 @@ Commands:
   run WEIGHTS.safetensors   run a checkpoint on an input; print the top classes, write the logits
   stream WEIGHTS            stream a 16 kHz WAV or a tensor frame by frame; print the running prediction
   info WEIGHTS              model, config, parameter count, MACs, SOP/energy estimate (spiking models)
-  bench                     benchmark suites (not implemented yet)
-  help [COMMAND]            this help, or the options of run, stream or info
+  bench                     benchmark suites vs tfjs-backend-wasm / onnxruntime-web, in Node, Deno, Chromium, workerd
+  help [COMMAND]            this help, or the options of run, stream, info or bench
 
 Options:
   -h, --help      show this help; \`spikewasm COMMAND --help\` shows the options of a command
@@ -100,7 +101,7 @@ Options:
 Spikformer has no streaming form. Exit status: 0 on success, 1 on bad input, 2 on a usage error.
 `;
 
-const HELP: Record<string, string> = { run: RUN_USAGE, info: INFO_USAGE, stream: STREAM_USAGE };
+const HELP: Record<string, string> = { run: RUN_USAGE, info: INFO_USAGE, stream: STREAM_USAGE, bench: BENCH_USAGE };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -221,6 +222,25 @@ async function stream(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function bench(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse({
+    args, allowPositionals: true, strict: true,
+    options: {
+      runtime: { type: 'string', short: 'r', multiple: true }, quick: { type: 'boolean', short: 'q' },
+      filter: { type: 'string', short: 'f' }, json: { type: 'boolean' }, output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, 'spikewasm bench --help');
+  if (values.help) {
+    io.out(BENCH_USAGE);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`bench: unexpected argument ${JSON.stringify(positionals[0])} (see spikewasm bench --help)`);
+  for (const k of ['filter', 'output'] as const) if (values[k] === '') throw new UsageError(`bench: --${k} needs a non-empty value`);
+  const tty = io === defaultIo && !!process.stderr.isTTY;
+  return runBench({ runtimes: parseRuntimes(values.runtime), quick: !!values.quick, filter: values.filter, json: !!values.json, output: values.output }, io, tty);
+}
+
 /**
  * Runs the command line `args` (without `node` and the script) and returns the exit code. Never throws: every error
  * becomes one line on `io.err` (set SPIKEWASM_DEBUG=1 to also get the stack of an unexpected error).
@@ -251,7 +271,7 @@ export async function main(args: string[], io: Io = defaultIo): Promise<number> 
       case 'stream':
         return await stream(rest, io);
       case 'bench':
-        throw new NotSupportedError(`${command}: not implemented yet (run, stream and info work)`);
+        return await bench(rest, io);
       case 'help':
         io.out(HELP[rest[0]] ?? USAGE);
         return 0;

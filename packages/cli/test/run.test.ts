@@ -268,12 +268,6 @@ describe('spikewasm usage and the commands that are not there yet', () => {
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 
-  for (const cmd of ['bench']) {
-    it(`spikewasm ${cmd}: "not implemented yet"`, async () => {
-      expectOneLineError(await run([cmd]), /not implemented yet/, 1);
-    });
-  }
-
   it('the bin is linked in node_modules/.bin and runs through npx --no-install', async () => {
     const link = join(REPO, 'node_modules/.bin/spikewasm');
     expect(existsSync(link)).toBe(true);

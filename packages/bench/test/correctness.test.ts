@@ -1,0 +1,49 @@
+// Every case's cross-check at tiny shapes in Node, with tfjs-backend-wasm and onnxruntime-web loaded: a broken peer
+// wiring (layout, transposition, padding) or a broken kernel shows up as a mismatch. No timing.
+import { describe, expect, it } from 'vitest';
+import { runSuite, selectCases, compareOutputs, encodeModel, type BenchEvent, type RuntimeResult } from '../src/index.js';
+import { nodeHost } from '../src/node-host.js';
+
+describe('bench cross-checks (tiny shapes, Node)', () => {
+  let result: RuntimeResult;
+  const events: BenchEvent[] = [];
+
+  it('runs every case with every implementation and all agree', async () => {
+    result = await runSuite(nodeHost((e) => events.push(e)), { tiny: true, checkOnly: true });
+    expect(result.peers.tfjs.loaded, result.peers.tfjs.reason).toBe(true);
+    expect(result.peers.ort.loaded, result.peers.ort.reason).toBe(true);
+    expect(result.cases.map((c) => c.id)).toEqual(selectCases({ tiny: true }).map((c) => c.id));
+    for (const c of result.cases) {
+      expect(c.check.ok, `${c.id}: ${c.check.detail}`).toBe(true);
+      for (const [label, r] of Object.entries(c.impls)) {
+        // nothing errored: every implementation produced an output that was compared
+        expect('error' in r ? r.error : '', `${c.id} ${label}`).toBe('not timed (check only)');
+      }
+      expect(Object.keys(c.check.errors).length, c.id).toBeGreaterThan(0);
+    }
+    const peered = (label: string) => result.cases.filter((c) => label in c.check.errors).map((c) => c.id);
+    expect(peered('tfjs').length).toBeGreaterThanOrEqual(10);
+    expect(peered('ort-1t')).toEqual(expect.arrayContaining([expect.stringMatching(/^gemm/), expect.stringMatching(/^conv1d/), expect.stringMatching(/^conv2d/)]));
+    expect(events.filter((e) => e.event === 'mismatch')).toEqual([]);
+  }, 30_000);
+
+  it('compareOutputs flags a wrong element, a NaN and a length change', () => {
+    const a = Float32Array.of(1, 2, 3);
+    expect(compareOutputs(a, Float32Array.of(1, 2, 3))).toBe(0);
+    expect(compareOutputs(a, Float32Array.of(1, 2, 3.5))).toBeCloseTo(0.5 / 3);
+    expect(compareOutputs(a, Float32Array.of(1, NaN, 3))).toBe(Infinity);
+    expect(compareOutputs(a, Float32Array.of(1, 2))).toBe(Infinity);
+  });
+
+  it('encodes an ONNX graph onnxruntime-web runs (Gemm with transB)', async () => {
+    const ort = await import('onnxruntime-web');
+    const w = Float32Array.of(1, 2, 3, 4, 5, 6); // [2, 3]
+    const s = await ort.InferenceSession.create(encodeModel({
+      inputs: { x: [1, 3] }, outputs: { y: [1, 2] },
+      initializers: { w: { dims: [2, 3], data: w }, b: { dims: [2], data: Float32Array.of(0.5, -1) } },
+      nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { transB: 1 } }],
+    }));
+    const r = await s.run({ x: new ort.Tensor('float32', Float32Array.of(1, 1, 2), [1, 3]) });
+    expect([...(r.y.data as Float32Array)]).toEqual([1 + 2 + 6 + 0.5, 4 + 5 + 12 - 1]);
+  });
+});
