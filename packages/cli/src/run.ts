@@ -255,7 +255,8 @@ export async function runCheckpoint(opts: RunOptions): Promise<RunResult> {
   const t2 = performance.now();
   const arena = core.arena();
   try {
-    const ignore = (k: string) => k === 'input' || k.startsWith('expected.');
+    // `input`/`expected.*`: fixture data; `permutation`: the pixel order a psMNIST model file carries (not a weight).
+    const ignore = (k: string) => k === 'input' || k === 'permutation' || k.startsWith('expected.');
     const model = inFile(opts.weights, () => MODELS[factory].build(arena, file, config, { ignore }));
     const values = stateDictValues(factory, config, model);
     const tensors = [...file.tensors.keys()].filter((k) => !ignore(k.replace(/^module\./, ''))).length;

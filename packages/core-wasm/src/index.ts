@@ -5,7 +5,7 @@ export {
   SpikewasmError, ShapeError, DTypeError, ArgumentError, InitError, SafetensorsError, fmtShape,
 } from './errors.js';
 export {
-  packDense, linear, linearSpike, linearWindows, packConv1dAsDense, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu, add,
+  packDense, repackDense, linear, linearSpike, linearWindows, packConv1dAsDense, conv1d, conv2d3x3, batchNormAffine, foldBatchNorm, channelAffine, relu, gelu, add,
   pool3x3s2Size, maxPool3x3s2, meanAxis, lif, lmuStep, lmuFir, lmuFirStep, packSpikes, packSpikesTransposed,
   packSpikesColumns, unpackSpikes, spikeAndPopcount, matmulCountsBits, matmulBitsCounts, countsToF32, expectTensor,
   prepareLmuFft, lmuFft,

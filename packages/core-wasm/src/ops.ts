@@ -98,13 +98,24 @@ export function packDense(arena: Arena, weight: ArrayLike<number>, outFeatures: 
     throw new ShapeError(`packDense: ${name} expected ${outFeatures}×${inFeatures} = ${outFeatures * inFeatures} values, got ${weight.length}`);
   }
   const panels = Math.ceil(outFeatures / 8);
-  const t = arena.tensor([panels, inFeatures, 8], 'f32', `${name} (packed)`);
-  const d = t.f32;
-  for (let n = 0; n < outFeatures; n++) {
-    const base = (n >> 3) * inFeatures * 8 + (n & 7);
-    for (let k = 0; k < inFeatures; k++) d[base + k * 8] = weight[n * inFeatures + k];
+  const packed: PackedDense = { packed: arena.tensor([panels, inFeatures, 8], 'f32', `${name} (packed)`), outFeatures, inFeatures };
+  return repackDense(packed, weight, name);
+}
+
+/**
+ * Writes new values W [N, K] into already packed weights, in place (no allocation): for training loops, or to swap
+ * the weights of a built model. Padding columns of the last panel stay zero.
+ * @example repackDense(model.lmu.wH, newWeights)
+ */
+export function repackDense(w: PackedDense, weight: ArrayLike<number>, name = 'weight'): PackedDense {
+  const { outFeatures: N, inFeatures: K } = w;
+  if (weight.length !== N * K) throw new ShapeError(`repackDense: ${name} expected ${N}×${K} = ${N * K} values, got ${weight.length}`);
+  const d = w.packed.f32;
+  for (let n = 0; n < N; n++) {
+    const base = (n >> 3) * K * 8 + (n & 7);
+    for (let k = 0; k < K; k++) d[base + k * 8] = weight[n * K + k];
   }
-  return { packed: t, outFeatures, inFeatures };
+  return w;
 }
 
 export interface DenseOptions {
