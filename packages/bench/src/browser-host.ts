@@ -2,7 +2,7 @@
 // are fetched from the same origin (/bench/, /tfjs/, /ort/).
 import { instantiate } from '@spikewasm/core-wasm';
 import { runSuite, type BenchEvent, type RuntimeResult, type SuiteOptions } from './suite.js';
-import { initOrt, initTf } from './peers.js';
+import { loadOrtWasm, loadTfWasm } from './peers.js';
 
 export function runInBrowser(options: SuiteOptions, emit: (e: BenchEvent) => void): Promise<RuntimeResult> {
   const origin = location.origin;
@@ -12,12 +12,8 @@ export function runInBrowser(options: SuiteOptions, emit: (e: BenchEvent) => voi
     version: /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? ua,
     detail: `crossOriginIsolated ${String(globalThis.crossOriginIsolated)}`,
     loadOurs: () => instantiate(`${origin}/bench/spikewasm.wasm`),
-    loadTf: async () => {
-      const tf = await import('@tensorflow/tfjs-core');
-      (await import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(`${origin}/tfjs/`);
-      return initTf(tf);
-    },
-    loadOrt: async (threads) => initOrt(await import('onnxruntime-web'), threads, `${origin}/ort/`),
+    loadTf: () => loadTfWasm(`${origin}/tfjs/`),
+    loadOrt: (threads) => loadOrtWasm(threads, `${origin}/ort/`),
     emit,
   }, options);
 }

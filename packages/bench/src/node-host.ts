@@ -3,7 +3,7 @@
 // this fresh process and writes one JSON event per line to stdout (see suite.ts BenchEvent).
 import process from 'node:process';
 import { runSuite, type Host, type SuiteOptions } from './suite.js';
-import { initOrt, initTf } from './peers.js';
+import { loadOrtWasm, loadTfWasm } from './peers.js';
 
 declare const Deno: { version: { deno: string; v8: string } } | undefined;
 
@@ -15,12 +15,8 @@ export function nodeHost(emit: Host['emit']): Host {
     version: deno ? Deno!.version.deno : process.versions.node,
     detail: deno ? `V8 ${Deno!.version.v8}` : `V8 ${process.versions.v8}`,
     loadOurs: async () => (await import('@spikewasm/core-wasm')).instantiate(),
-    loadTf: async () => {
-      const tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-wasm');
-      return initTf(tf);
-    },
-    loadOrt: async (threads) => initOrt(await import('onnxruntime-web'), threads),
+    loadTf: () => loadTfWasm(),
+    loadOrt: (threads) => loadOrtWasm(threads),
     emit,
   };
 }

@@ -39,3 +39,16 @@ export async function initOrt(ort: typeof Ort, threads: number, wasmPaths?: stri
   await warmOrt(ort);
   return ort;
 }
+
+/** Imports tfjs-core and tfjs-backend-wasm (its .wasm files under `wasmPaths` if given) and initialises the backend. */
+export async function loadTfWasm(wasmPaths?: string): Promise<typeof Tf> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (wasmPaths) wasm.setWasmPaths(wasmPaths);
+  return initTf(tf);
+}
+
+/** Imports onnxruntime-web and initialises it ({@link initOrt}). */
+export async function loadOrtWasm(threads: number, wasmPaths?: string): Promise<typeof Ort> {
+  return initOrt(await import('onnxruntime-web'), threads, wasmPaths);
+}

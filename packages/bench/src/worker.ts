@@ -5,7 +5,7 @@
 import wasmModule from '../../core-wasm/build/spikewasm.wasm';
 import { instantiate } from '@spikewasm/core-wasm';
 import { runSuite, type BenchEvent, type SuiteOptions } from './suite.js';
-import { initOrt, initTf } from './peers.js';
+import { loadOrtWasm, loadTfWasm } from './peers.js';
 
 export default {
   fetch(req: Request): Response {
@@ -21,12 +21,8 @@ export default {
           runtime: 'workerd',
           version: 'workerd',
           loadOurs: () => instantiate(wasmModule),
-          loadTf: async () => {
-            const tf = await import('@tensorflow/tfjs-core');
-            await import('@tensorflow/tfjs-backend-wasm');
-            return initTf(tf);
-          },
-          loadOrt: async (threads) => initOrt(await import('onnxruntime-web'), threads),
+          loadTf: () => loadTfWasm(),
+          loadOrt: (threads) => loadOrtWasm(threads),
           emit,
         }, options);
       } catch (e) {
