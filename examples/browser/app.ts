@@ -4,8 +4,8 @@
 // as data attributes of <body> (data-state: loading | ready | streaming | done | error).
 import { init } from '@spikewasm/core-wasm';
 import type { PsMnistLMUStream } from '@spikewasm/lmu';
-import { PIXELS } from '@spikewasm/psmnist';
-import { argmax, f32Bits, loadPsMnist, pushSteps, softmax, type LoadedPsMnist } from './model.js';
+import { loadModelFile, PIXELS } from '@spikewasm/psmnist';
+import { argmax, f32Bits, pushSteps, softmax, type LoadedPsMnist } from './model.js';
 import { SIDE, toMnist } from './preprocess.js';
 
 /** Files next to index.html (build.mjs copies them into dist/). */
@@ -205,7 +205,8 @@ async function main(): Promise<void> {
       return ((await r.json()) as { digits: HeldOutDigit[] }).digits;
     }),
   ]);
-  const loaded = loadPsMnist(core.arena(), modelBytes);
+  const loaded: LoadedPsMnist = loadModelFile(core.arena(), modelBytes);
+  if (loaded.config.seq_len !== PIXELS) throw new Error(`the model's seq_len is ${loaded.config.seq_len}, not ${PIXELS} pixels`);
   const stream = loaded.model.stream(1);
   const go = streamer(loaded, stream);
   api.config = loaded.config;
