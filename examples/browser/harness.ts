@@ -1,11 +1,9 @@
 // Test harness shared by examples/test/browser.test.ts and readme-snippets.test.ts (Node only): a static file server
 // on a free 127.0.0.1 port, headless Chromium (playwright-core driving /usr/bin/chromium, the conformance flags),
-// free ports, the workerd binary and child processes in their own process group.
+// workerd (the conformance helper) and child processes in their own process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -48,22 +46,23 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createNetServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => ok(port)); });
-  });
+/** A running workerd (conformance/runtimes/workerd-host.mjs): `fetch` polls until the socket answers. */
+export interface WorkerdHost {
+  port: number;
+  version: string;
+  fetch(path?: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+  output(): string;
 }
 
-/** The workerd binary of the `workerd` devDependency. */
-export function workerdBinary(repo: string): string {
-  const require = createRequire(import.meta.url);
-  for (const spec of [`@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : process.arch}/bin/workerd`, 'workerd/bin/workerd']) {
-    try { return require.resolve(spec); } catch { /* next */ }
-  }
-  return join(repo, 'node_modules/.bin/workerd');
+/**
+ * Starts workerd on a free port for the modules in `dir` (the first one the main ES module), through the shared
+ * conformance helper (which writes `dir`/config.capnp).
+ */
+export async function startWorkerd(dir: string, modules: { name: string; kind: 'esModule' | 'wasm' | 'data' }[]): Promise<WorkerdHost> {
+  const host = new URL('../../conformance/runtimes/workerd-host.mjs', import.meta.url).href; // untyped .mjs: a variable specifier
+  const m = (await import(host)) as { startWorkerd(dir: string, modules: unknown[]): Promise<WorkerdHost> };
+  return m.startWorkerd(dir, modules);
 }
 
 export interface Proc {

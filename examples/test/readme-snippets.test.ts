@@ -11,7 +11,7 @@ import { build, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, parseSafetensors } from '@spikewasm/core-wasm';
 import { PsMnistLMU } from '@spikewasm/lmu';
-import { freePort, launchChromium, serveDirectory, spawnGroup, workerdBinary } from '../browser/harness.js';
+import { launchChromium, serveDirectory, spawnGroup, startWorkerd } from '../browser/harness.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE_NAME = 'lmuformer_psmnist_nonspiking_small.safetensors';
@@ -103,39 +103,16 @@ describe('README "Use it from each runtime"', () => {
     await bundle('workerd', join(dir, 'worker.mjs'), { platform: 'neutral', conditions: ['workerd'], plugins: [external] });
     copyFileSync(wasm, join(dir, 'spikewasm.wasm'));
     copyFileSync(fixture, join(dir, FIXTURE_NAME));
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.mjs", esModule = embed "worker.mjs"),
-    (name = "spikewasm.wasm", wasm = embed "spikewasm.wasm"),
-    (name = "${FIXTURE_NAME}", data = embed "${FIXTURE_NAME}"),
-  ],
-  compatibilityDate = "2026-10-01",
-);
-`);
-    const p = spawnGroup(workerdBinary(repo), ['serve', join(dir, 'config.capnp')], { cwd: dir });
+    const w = await startWorkerd(dir, [
+      { name: 'worker.mjs', kind: 'esModule' }, { name: 'spikewasm.wasm', kind: 'wasm' }, { name: FIXTURE_NAME, kind: 'data' },
+    ]);
     try {
-      const deadline = Date.now() + 20_000;
-      let text: string | undefined;
-      while (text === undefined) {
-        if (p.child.exitCode !== null) throw new Error(`workerd exited early:\n${p.output()}`);
-        try {
-          const r = await fetch(`http://127.0.0.1:${port}/`);
-          expect(r.status, await r.clone().text()).toBe(200);
-          text = await r.text();
-        } catch (e) {
-          if (!(e instanceof TypeError) || Date.now() > deadline) throw new Error(`${(e as Error).message}\n${p.output()}`);
-          await new Promise((ok) => setTimeout(ok, 50));
-        }
-      }
+      const r = await w.fetch('/');
+      const text = await r.text();
+      expect(r.status, `${text}\n${w.output()}`).toBe(200);
       expect(lines(text)).toEqual(expected);
     } finally {
-      await p.kill();
+      await w.stop();
     }
   });
 
