@@ -7,23 +7,13 @@ import {
   checkBatchInput, checkFinite, firstNonFinite, type Arena, type Core, type Tensor,
 } from '@spikewasm/core-wasm';
 import { randomF32 } from './random.js';
+import { withArena, bits } from './arena.js';
 
 let core: Core, other: Core;
 beforeAll(async () => {
   core = await init();
   other = await instantiate();
 });
-
-/** Runs f with a fresh arena of the shared core, disposed afterwards. */
-function withArena<T>(f: (a: Arena) => T): T {
-  const a = core.arena();
-  try {
-    return f(a);
-  } finally {
-    a.dispose();
-  }
-}
-const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 
 describe('Arena and Tensor', () => {
   it.each([[-1], [1.5], [NaN], [Infinity], [2 ** 53]])('a dimension of %s → ShapeError naming the tensor', (d) => withArena((a) => {

@@ -9,6 +9,7 @@ import {
   LMUFormer, SpikingLMUFormer, PsMnistLMU, PsMnistSLMU, FbankStream, fbank, readWav, WavError, LMU,
 } from '@spikewasm/lmu';
 import { loadFixture, notStateDict, randomF32 } from './helpers.js';
+import { withArena, bits } from '../../core-wasm/test/arena.js';
 
 type Model = {
   forward(x: unknown): Tensor;
@@ -33,18 +34,6 @@ beforeAll(async () => {
   core = await init();
   other = await instantiate();
 });
-
-/** Runs f with a fresh arena of the shared core, disposed afterwards. */
-function withArena<T>(f: (a: Arena) => T): T {
-  const a = core.arena();
-  try {
-    return f(a);
-  } finally {
-    a.dispose();
-  }
-}
-
-const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 
 /** A bad input: what it is, the argument (made in the model's arena), the error class and the message. */
 type Bad = [string, (a: Arena, x: Float32Array, shape: number[]) => unknown, new (...args: never[]) => Error, (who: string, shape: number[]) => RegExp];

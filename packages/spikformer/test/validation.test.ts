@@ -7,9 +7,9 @@ import {
 } from '@spikewasm/core-wasm';
 import { Spikformer, cifarNormalize, imagenetPreprocess, imagenetPreprocessBatch, spikformerMetadata } from '@spikewasm/spikformer';
 import { loadFixture, notStateDict } from './helpers.js';
+import { withArena, bits } from '../../core-wasm/test/arena.js';
 
 let core: Core, other: Core, file: SafetensorsFile, x: Float32Array, shape: number[], reference: Uint32Array;
-const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 const build = (a: Arena) => Spikformer.fromCheckpoint(a, file, spikformerMetadata(file)!.config, { ignore: notStateDict });
 
 beforeAll(async () => {
@@ -23,16 +23,6 @@ beforeAll(async () => {
   reference = bits(build(a).forward(x).toArray());
   a.dispose();
 });
-
-/** Runs f with a fresh arena of the shared core, disposed afterwards. */
-function withArena<T>(f: (a: Arena) => T): T {
-  const a = core.arena();
-  try {
-    return f(a);
-  } finally {
-    a.dispose();
-  }
-}
 
 type Bad = [string, (a: Arena) => unknown, new (...args: never[]) => Error, () => RegExp];
 const BAD: Bad[] = [

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, instantiate, ArgumentError, DTypeError, ShapeError, type Arena, type Core, type Tensor } from '@spikewasm/core-wasm';
 import { LIFNode, Linear, SpikeTensor } from '@spikewasm/spiking';
 import { randomF32 } from '../../core-wasm/test/random.js';
+import { withArena, bits } from '../../core-wasm/test/arena.js';
 
 let core: Core, other: Core;
 beforeAll(async () => {
@@ -13,16 +14,6 @@ beforeAll(async () => {
   other = await instantiate();
 });
 
-/** Runs f with a fresh arena of the shared core, disposed afterwards. */
-function withArena<T>(f: (a: Arena) => T): T {
-  const a = core.arena();
-  try {
-    return f(a);
-  } finally {
-    a.dispose();
-  }
-}
-const bits = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
 const W = randomF32(5 * 7, 1, 0.5), B = randomF32(5, 2, 0.1), X = randomF32(3 * 7, 3, 1);
 
 describe('Linear.forward', () => {
