@@ -166,13 +166,13 @@ export class PsMnistGradient {
 
 /** Hyperparameters of {@link PsMnistTraining}. */
 export interface TrainOptions {
-  /** Passes over the training digits (default 10). */
+  /** Passes over the training digits (default 14). */
   epochs: number;
   /** Digits per optimiser step (default 32; the last incomplete batch of an epoch is dropped). */
   batchSize: number;
   /** Shards a batch is split into (default 2; results do not depend on how many workers run them). */
   shards: number;
-  /** Peak learning rate of AdamW (default 2e-3), reached after `warmupSteps`, then cosine decay to 0. */
+  /** Peak learning rate of AdamW (default 1e-2), reached after `warmupSteps`, then cosine decay to 0. */
   lr: number;
   warmupSteps: number;
   /** Decoupled weight decay on W_h and W_c (not biases; default 1e-4). */
@@ -180,7 +180,7 @@ export interface TrainOptions {
   beta1: number;
   beta2: number;
   eps: number;
-  /** Random translation of the 28 × 28 image by up to ± this many pixels per axis before permuting (default 2). */
+  /** Random translation of the 28 × 28 image by up to ± this many pixels per axis before permuting (default 1). */
   shift: number;
   /** Seed of the initial weights, the shuffling and the augmentation (default 0). */
   seed: number;
@@ -194,8 +194,8 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 10, batchSize: 32, shards: 2, lr: 2e-3, warmupSteps: 200, weightDecay: 1e-4,
-  beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 2, seed: 0, precondition: true, statsDigits: 64,
+  epochs: 14, batchSize: 32, shards: 2, lr: 1e-2, warmupSteps: 100, weightDecay: 1e-4,
+  beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 1, seed: 0, precondition: true, statsDigits: 64,
 };
 
 /** Uniform in [−bound, bound) from a u32 stream (exact in every engine). */
