@@ -7,12 +7,24 @@ import type { Arena, Core, Tensor } from '@spikewasm/core-wasm';
 import {
   randomF32, randomSpikes, linearRef, conv1dRef, conv2d3x3Ref, lifRef, lmuFirRef,
 } from '@spikewasm/core-wasm/oracle';
-import { BinaryAttention, attentionReference } from '@spikewasm/spiking';
-import { LMUFormer, SpikingLMUFormer, scv2Config, expectedStateDict } from '@spikewasm/lmu';
-import { Spikformer, spikformerPreset, randomSpikformerStateDict, cifarNormalize } from '@spikewasm/spikformer';
+import { BinaryAttention, attentionReference, type SpikeTensor } from '@spikewasm/spiking';
+import { LMUFormer, SpikingLMUFormer, scv2Config, expectedStateDict, type LifRecord } from '@spikewasm/lmu';
+import { Spikformer, spikformerPreset, randomSpikformerStateDict, cifarNormalize, resolveSpikformerConfig } from '@spikewasm/spikformer';
 import type * as Tf from '@tensorflow/tfjs-core';
 import type * as Ort from 'onnxruntime-web';
 import { encodeModel, type OnnxGraph } from './onnx.js';
+import { TfLMUFormer, TfSpikingLMUFormer, TfSpikformer, spikeCollector, joined } from './tfjs-models.js';
+
+/**
+ * Bounds of the spiking models' tfjs cross-check, max|a − b| / max(1, max|logits|). Float accumulation orders differ
+ * (XNNPACK against our kernels), so a spike whose membrane lands within rounding of its threshold may flip, and a flip
+ * propagates through the membrane, the residual stream and the later layers; the fraction of equal spikes over every
+ * LIF layer is reported beside (Impl.note). Measured at the full sizes: the spiking LMUFormer, every spike equal and
+ * the logits within 6e-7 (clip and stream); the Spikformer, 99.89 % equal (SPS, RPE and block 0 identical; one v_lif
+ * spike of block 1 flips, and its cascade through blocks 1–3 moves the logits by 7e-3).
+ */
+const SPIKING_LMU_TOLERANCE = 1e-3;
+const SPIKFORMER_TOLERANCE = 2e-2;
 
 /** The implementations a case can have, in table order. */
 export const IMPLS = ['ours', 'tfjs', 'ort', 'js', 'scalar'] as const;
@@ -25,6 +37,8 @@ export type Output = Float32Array | Float64Array | Int32Array | Uint8Array;
 export interface Impl {
   run: () => void | Promise<void>;
   output: () => Output | Promise<Output>;
+  /** Untimed, after the cross-check: what else was compared (e.g. the fraction of equal spikes), for the report. */
+  note?: () => string | Promise<string>;
   dispose?: () => void;
 }
 
@@ -47,6 +61,8 @@ export interface BenchCase {
   itemUnit?: string;
   /** Cross-check: 'exact' (integer / spike outputs), or the bound on max|a − b| / max(1, max|ref|). */
   tolerance: 'exact' | number;
+  /** A different bound for some implementations (e.g. a peer whose float order differs, where ours/scalar are exact). */
+  toleranceFor?: Partial<Record<ImplName, 'exact' | number>>;
   impls: Partial<Record<ImplName, (ctx: CaseContext) => Promise<Impl> | Impl>>;
 }
 
@@ -73,10 +89,13 @@ function oursBoth(setup: (a: Arena, core: Core) => { run: () => void; out: () =>
 }
 
 /** A tfjs implementation: `fn` builds the result inside tf.tidy; the run reads it back (dataSync) like a user would. */
-function tfImpl(build: (tf: typeof Tf) => { fn: () => Tf.Tensor; inputs: Tf.Tensor[]; post?: (y: Float32Array) => Output }) {
-  return ({ tf }: CaseContext): Impl => {
+function tfImpl(build: (tf: typeof Tf, ctx: CaseContext) => {
+  fn: () => Tf.Tensor; inputs: Tf.Tensor[]; post?: (y: Float32Array) => Output; note?: () => string; dispose?: () => void;
+}) {
+  return (ctx: CaseContext): Impl => {
+    const { tf } = ctx;
     if (!tf) throw new Error('tfjs not loaded');
-    const b = build(tf);
+    const b = build(tf, ctx);
     let last: Float32Array = new Float32Array(0);
     return {
       run: () => {
@@ -85,7 +104,8 @@ function tfImpl(build: (tf: typeof Tf) => { fn: () => Tf.Tensor; inputs: Tf.Tens
         y.dispose();
       },
       output: () => (b.post ? b.post(last) : last),
-      dispose: () => { for (const t of b.inputs) t.dispose(); },
+      note: b.note,
+      dispose: () => { for (const t of b.inputs) t.dispose(); b.dispose?.(); },
     };
   };
 }
@@ -398,31 +418,74 @@ function randomImage(H: number, W: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: H * W * 3 }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
 }
 
+/** What the spike comparison of a spiking peer found: equal spikes over all LIF layers, and where they differ. */
+function spikeNote(layers: [name: string, ours: ArrayLike<number>, peer: ArrayLike<number>][]): string {
+  let total = 0, diff = 0;
+  const where: string[] = [];
+  for (const [name, a, b] of layers) {
+    if (a.length !== b.length) return `spikes: ${name} has ${b.length} values, ours ${a.length}`;
+    let d = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++;
+    total += a.length;
+    diff += d;
+    if (d) where.push(`${name} ${d}`);
+  }
+  const pct = (100 * (total - diff)) / total;
+  return `spikes equal: ${total - diff} of ${total} (${pct === 100 ? '100' : pct.toFixed(4)} %) over ${layers.length} LIF layers`
+    + (where.length ? `; differing: ${where.slice(0, 4).join(', ')}${where.length > 4 ? ', …' : ''}` : '');
+}
+
+/** Our spiking LMUFormer's recorded spikes against a tfjs run's, layer by layer ([N, C] each). */
+function lmuSpikeNote(ours: Map<string, LifRecord>, peer: Map<string, Float32Array[]>): string {
+  return spikeNote([...ours].map(([name, r]) => [name, r.spikes.f32.slice(), joined(peer.get(name) ?? [])]));
+}
+
 function lmuformerCases(tiny: boolean): BenchCase[] {
   const config = scv2Config(tiny ? { embed_dims: 32, in_channels: 16, num_classes: 5 } : {});
   const F = 128, C = config.in_channels;
   const x = f32(F * C, 77);
+  const frames = Array.from({ length: F }, (_, n) => x.subarray(n * C, (n + 1) * C));
   const out: BenchCase[] = [];
-  for (const [factory, Model, label] of [
-    ['lmu_rnn_conv1d', LMUFormer, 'LMUFormer'],
-    ['slmu_rnn_ms_conv1d', SpikingLMUFormer, 'spiking LMUFormer'],
+  for (const [factory, Model, TfModel, label] of [
+    ['lmu_rnn_conv1d', LMUFormer, TfLMUFormer, 'LMUFormer'],
+    ['slmu_rnn_ms_conv1d', SpikingLMUFormer, TfSpikingLMUFormer, 'spiking LMUFormer'],
   ] as const) {
+    const spiking = factory === 'slmu_rnn_ms_conv1d';
     const sd = randomLmuStateDict(factory, config, 1);
     const build = (a: Arena) => new Model(a, config, sd);
+    // our spikes, for the note: the clip with the parallel model's default LMU form (FFT), the stream with its own
+    // ('fir', whose spikes equal the parallel 'fir' model's bit for bit)
+    const oursSpikes = (arena: Arena, lmuMode: 'fft' | 'fir') => {
+      const m = new SpikingLMUFormer(arena, config, sd, { keepSpikes: true, lmuMode });
+      m.forward(x);
+      return m.lifLayers(1);
+    };
     out.push({
       id: `model.${factory}.clip`,
       group: 'model',
       name: `${label} SCv2 one 128-frame clip (parallel)`,
       flop: 0,
-      tolerance: factory === 'lmu_rnn_conv1d' ? 1e-5 : 'exact',
-      impls: oursBoth((a) => {
-        const m = build(a);
-        let y: Tensor | null = null;
-        return { run: () => { y = m.forward(x); }, out: () => (factory === 'lmu_rnn_conv1d' ? y!.f32.slice() : Uint8Array.from(y!.f32, (v) => Math.sign(v) + 1)) };
-      }),
+      tolerance: spiking ? 'exact' : 1e-5,
+      toleranceFor: { tfjs: spiking ? SPIKING_LMU_TOLERANCE : 1e-4 },
+      impls: {
+        ...oursBoth((a) => {
+          const m = build(a);
+          let y: Tensor | null = null;
+          return { run: () => { y = m.forward(x); }, out: () => y!.f32.slice() };
+        }),
+        tfjs: tfImpl((tf, ctx) => {
+          const m = new TfModel(tf, config, sd), xt = tf.tensor2d(x, [F, C]);
+          return {
+            inputs: [xt], dispose: () => m.dispose(), fn: () => m.forward(xt),
+            note: spiking ? () => {
+              const rec = spikeCollector();
+              tf.dispose(tf.tidy(() => (m as TfSpikingLMUFormer).forward(xt, rec.record)));
+              return lmuSpikeNote(oursSpikes(ctx.arena, 'fft'), rec.layers);
+            } : undefined,
+          };
+        }),
+      },
     });
-    if (factory !== 'lmu_rnn_conv1d') continue;
-    const frames = Array.from({ length: F }, (_, n) => x.subarray(n * C, (n + 1) * C));
     out.push({
       id: `model.${factory}.stream`,
       group: 'model',
@@ -430,23 +493,49 @@ function lmuformerCases(tiny: boolean): BenchCase[] {
       flop: 0,
       items: F,
       itemUnit: 'frame',
-      tolerance: 1e-5,
-      impls: oursBoth((a) => {
-        const s = build(a).stream(1);
-        const last = new Float32Array(config.num_classes);
-        return {
-          run: () => {
+      tolerance: spiking ? 'exact' : 1e-5,
+      toleranceFor: { tfjs: spiking ? SPIKING_LMU_TOLERANCE : 1e-4 },
+      impls: {
+        ...oursBoth((a) => {
+          const s = build(a).stream(1);
+          const last = new Float32Array(config.num_classes);
+          return {
+            run: () => {
+              for (let n = 0; n < F; n++) s.push(frames[n]);
+              last.set(s.flush().f32.subarray(-config.num_classes));
+              s.reset();
+            },
+            out: () => last.slice(),
+          };
+        }),
+        tfjs: ({ tf, arena }) => {
+          if (!tf) throw new Error('tfjs not loaded');
+          const m = new TfModel(tf, config, sd), s = m.stream();
+          const run = () => {
             for (let n = 0; n < F; n++) s.push(frames[n]);
-            last.set(s.flush().f32.subarray(-config.num_classes));
+            s.flush();
             s.reset();
-          },
-          out: () => last.slice(),
-        };
-      }),
+          };
+          return {
+            run,
+            output: () => s.last.slice(),
+            note: spiking ? () => {
+              const rec = spikeCollector();
+              s.record = rec.record;
+              try { run(); } finally { s.record = undefined; }
+              return lmuSpikeNote(oursSpikes(arena, 'fir'), rec.layers);
+            } : undefined,
+            dispose: () => { s.dispose(); m.dispose(); },
+          };
+        },
+      },
     });
   }
   return out;
 }
+
+/** A SpikeTensor (bit-packed spikes) rather than f32 0/1 (by shape: @spikewasm/spiking may be loaded twice). */
+const isSpikeTensor = (t: SpikeTensor | Tensor): t is SpikeTensor => 'bits' in t;
 
 function spikformerCase(tiny: boolean): BenchCase {
   const { variant, config: base } = spikformerPreset('spikformer-4-384');
@@ -460,11 +549,31 @@ function spikformerCase(tiny: boolean): BenchCase {
     name: `Spikformer CIFAR ${tiny ? 'tiny' : '4-384'} T=${config.T}, one image`,
     flop: 0,
     tolerance: 1e-5,
-    impls: oursBoth((a) => {
-      const m = new Spikformer(a, config, sd, { variant });
-      let y: Tensor | null = null;
-      return { run: () => { y = m.forward(x); }, out: () => y!.f32.slice() };
-    }),
+    toleranceFor: { tfjs: SPIKFORMER_TOLERANCE },
+    impls: {
+      ...oursBoth((a) => {
+        const m = new Spikformer(a, config, sd, { variant });
+        let y: Tensor | null = null;
+        return { run: () => { y = m.forward(x); }, out: () => y!.f32.slice() };
+      }),
+      tfjs: tfImpl((tf, { arena }) => {
+        const m = new TfSpikformer(tf, resolveSpikformerConfig(config, variant), sd, variant), xt = tf.tensor1d(x);
+        return {
+          inputs: [xt], dispose: () => m.dispose(), fn: () => m.forward(xt),
+          note: () => {
+            const rec = spikeCollector();
+            tf.dispose(tf.tidy(() => m.forward(xt, rec.record)));
+            const ours = new Spikformer(arena, config, sd, { variant, keepIntermediates: true });
+            ours.forward(x);
+            const peer = [...rec.layers];
+            return spikeNote(ours.buffers(1).lifs.map((l, i) => {
+              const s = isSpikeTensor(l.spikes) ? l.spikes.toFloat(arena.tensor([...l.spikes.shape])).f32.slice() : l.spikes.f32.slice();
+              return [l.name, s, joined(peer[i]?.[1] ?? [])];
+            }));
+          },
+        };
+      }),
+    },
   };
 }
 

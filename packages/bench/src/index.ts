@@ -8,7 +8,7 @@ import type { RuntimeResult } from './suite.js';
 export { RUNTIMES, runRuntimes, machine, wasmSizes, type RuntimeName, type DriverOptions, type DriverEvent, type RuntimeFailure, type Machine, type WasmSize } from './driver.js';
 export { runSuite, selectCases, compareOutputs, measure, type SuiteOptions, type RuntimeResult, type CaseResult, type BenchEvent, type Host } from './suite.js';
 export { caseList, IMPLS, type BenchCase, type ImplName } from './cases.js';
-export { markdown, svgChart, textTable, runtimeTable, summaryTable, ratio, fmtTime } from './report.js';
+export { markdown, svgChart, textTable, runtimeTable, summaryTable, checkNotes, ratio, fmtTime } from './report.js';
 export { encodeModel, type OnnxGraph, type OnnxNode } from './onnx.js';
 
 export interface BenchmarkOutput { results: RuntimeResult[]; failures: RuntimeFailure[]; files: string[] }

@@ -35,7 +35,11 @@ export interface CaseResult {
   items: number;
   itemUnit?: string;
   tolerance: BenchCase['tolerance'];
-  check: { ok: boolean; reference?: string; errors: Record<string, number>; detail?: string };
+  /** errors: max|a − b| / max(1, max|ref|) per implementation; tolerances: where one differs from the case's; notes: what else was compared. */
+  check: {
+    ok: boolean; reference?: string; errors: Record<string, number>; detail?: string;
+    tolerances?: Record<string, 'exact' | number>; notes?: Record<string, string>;
+  };
   impls: Record<string, ImplResult>;
 }
 
@@ -264,6 +268,7 @@ async function runCase(c: BenchCase, r: RunCtx): Promise<CaseResult> {
   };
   const arena = r.core.arena();
   const ready: [string, Impl][] = [];
+  const tolOf = new Map<string, 'exact' | number>();
   try {
     for (const name of IMPLS) {
       const make = c.impls[name];
@@ -275,6 +280,8 @@ async function runCase(c: BenchCase, r: RunCtx): Promise<CaseResult> {
         const impl = await make({ core: r.core, arena, tf: r.tf, ort: r.ort });
         await impl.run();
         ready.push([label, impl]);
+        const tol = c.toleranceFor?.[name];
+        if (tol !== undefined) tolOf.set(label, tol);
       } catch (e) {
         out.impls[label] = { error: errText(e) };
       }
@@ -291,7 +298,17 @@ async function runCase(c: BenchCase, r: RunCtx): Promise<CaseResult> {
         if (label === refLabel) continue;
         const err = compareOutputs(ref, o);
         out.check.errors[label] = err;
-        if (c.tolerance === 'exact' ? err !== 0 : !(err <= c.tolerance)) bad.push(`${label} differs from ${refLabel} by ${err.toExponential(2)} (tolerance ${c.tolerance})`);
+        const tol = tolOf.get(label) ?? c.tolerance;
+        if (tolOf.has(label)) (out.check.tolerances ??= {})[label] = tol;
+        if (tol === 'exact' ? err !== 0 : !(err <= tol)) bad.push(`${label} differs from ${refLabel} by ${err.toExponential(2)} (tolerance ${tol})`);
+      }
+      for (const [label, impl] of ready) {
+        if (!impl.note) continue;
+        try {
+          (out.check.notes ??= {})[label] = await impl.note();
+        } catch (e) {
+          (out.check.notes ??= {})[label] = `note failed: ${errText(e)}`;
+        }
       }
       if (bad.length) {
         out.check.ok = false;

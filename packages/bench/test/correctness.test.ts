@@ -27,6 +27,23 @@ describe('bench cross-checks (tiny shapes, Node)', () => {
     expect(events.filter((e) => e.event === 'mismatch')).toEqual([]);
   }, 30_000);
 
+  it('compares every whole model with its tfjs port, the spiking ones also spike by spike', () => {
+    const models = result.cases.filter((c) => c.group === 'model');
+    expect(models.map((c) => c.id).sort()).toEqual([
+      'model.lmu_rnn_conv1d.clip', 'model.lmu_rnn_conv1d.stream', 'model.slmu_rnn_ms_conv1d.clip', 'model.slmu_rnn_ms_conv1d.stream', 'model.spikformer.cifar',
+    ]);
+    for (const c of models) {
+      expect(c.check.errors.tfjs, c.id).toBeLessThanOrEqual(c.check.tolerances!.tfjs as number);
+      expect(c.check.errors.scalar, c.id).toBeLessThanOrEqual(c.tolerance === 'exact' ? 0 : c.tolerance);
+      if (!/slmu|spikformer/.test(c.id)) continue;
+      // the spike comparison ran on every LIF layer and found them (nearly) all equal at these sizes
+      const m = /^spikes equal: (\d+) of (\d+) .* over (\d+) LIF layers/.exec(c.check.notes?.tfjs ?? '');
+      expect(m, `${c.id}: ${c.check.notes?.tfjs}`).not.toBeNull();
+      expect(Number(m![1]) / Number(m![2]), c.id).toBeGreaterThan(0.99);
+      expect(Number(m![3]), c.id).toBeGreaterThanOrEqual(11);
+    }
+  });
+
   it('compareOutputs flags a wrong element, a NaN and a length change', () => {
     const a = Float32Array.of(1, 2, 3);
     expect(compareOutputs(a, Float32Array.of(1, 2, 3))).toBe(0);
