@@ -1,0 +1,56 @@
+// The shipped model file (models/psmnist_lmu.safetensors): its format, and that it predicts the held-out digits the
+// same way in parallel form, streaming form and through the `spikewasm` CLI. (`npm start` evaluates all 2,004.)
+import { describe, expect, it, beforeAll } from 'vitest';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { init, Arena, parseSafetensors, serializeSafetensors, type Core } from '@spikewasm/core-wasm';
+import { psmnistConfig, expectedStateDict } from '@spikewasm/lmu';
+import { readModelFile, loadModelFile, makePermutation, permuteDigits, predictParallel, predictStreaming, compareModes, accuracy } from '../src/index.js';
+import { loadMnistSplit } from '../src/node.js';
+import { run, requireBuilt } from '../../cli/test/helpers.js';
+
+const MODEL = fileURLToPath(new URL('../models/psmnist_lmu.safetensors', import.meta.url));
+const bytes = new Uint8Array(readFileSync(MODEL));
+let core: Core;
+beforeAll(async () => { core = await init(); });
+
+describe('models/psmnist_lmu.safetensors', () => {
+  it('holds the notebook model under its official keys, the config, the permutation and the training record', () => {
+    const info = readModelFile(bytes);
+    expect(info.config).toEqual(psmnistConfig());
+    expect(info.permutation).toEqual(makePermutation(0));
+    const keys = [...info.file.tensors.keys()].sort();
+    expect(keys).toEqual([...expectedStateDict('psmnist_lmu', info.config).keys(), 'permutation'].sort());
+    expect(info.metadata.heldout_accuracy).toMatch(/^\d+\.\d\d% \(\d+\/2004, parallel form\)$/);
+    expect(JSON.parse(info.metadata.training)).toMatchObject({ digits: 7996 });
+  });
+
+  it('predicts 200 held-out digits identically in parallel and streaming form, and through the CLI', async () => {
+    const { heldOut } = loadMnistSplit();
+    const { model, permutation } = loadModelFile(new Arena(core), bytes);
+    const pick = Array.from({ length: 200 }, (_, i) => i * 10);
+    const images = new Float32Array(200 * 784), labels = Uint8Array.from(pick, (i) => heldOut.labels[i]);
+    pick.forEach((i, k) => images.set(heldOut.images.subarray(i * 784, (i + 1) * 784), k * 784));
+    const x = permuteDigits(images, permutation);
+    const par = predictParallel(model, x, 20);
+    const str = predictStreaming(model, x, labels, { batch: 50 });
+    const cmp = compareModes(par, str.logits, 10);
+    expect(cmp.disagreements).toBe(0);
+    expect(cmp.maxLogitDiff).toBeLessThan(1e-3);
+    expect(accuracy(par, labels, 10)).toBeGreaterThan(0.9);
+
+    // spikewasm run on the model file with two of these sequences: the same logits, bit for bit
+    requireBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'psmnist-'));
+    const input = join(dir, 'input.safetensors'), out = join(dir, 'out.safetensors');
+    writeFileSync(input, serializeSafetensors({ input: { data: x.slice(0, 2 * 784), shape: [2, 784, 1] } }));
+    const r = await run(['run', MODEL, '--input', input, '--output', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = parseSafetensors(new Uint8Array(readFileSync(out))).tensors.get('logits')!;
+    expect(got.shape).toEqual([2, 10]);
+    expect(Array.from(got.data as Float32Array)).toEqual(Array.from(par.subarray(0, 20)));
+  });
+});
