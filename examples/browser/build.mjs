@@ -15,7 +15,7 @@ const repo = join(here, '../..');
 const dist = join(here, 'dist');
 
 /** The checkpoint the page serves (factory psmnist_lmu; config and permutation in the file). */
-export const MODEL = '/tmp/standin/psmnist_lmu.safetensors';
+export const MODEL = join(repo, 'packages/psmnist/models/psmnist_lmu.safetensors');
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: MODEL } } });
 

@@ -128,6 +128,7 @@ describe('examples/browser', () => {
     expect(Math.max(rows, cols)).toBe(BOX);
     const node = await nodeLogits(px);
     expect(r.logitsBits).toEqual(bits(node.stream));
+    console.log(`browser example: a 7 drawn with the mouse → ${r.pred} (p = ${r.probs[r.pred].toFixed(3)})`);
   });
 });
 
