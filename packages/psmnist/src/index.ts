@@ -1,7 +1,7 @@
 export { PIXELS, CLASSES, TRAIN_FRACTION, trainCount, splitDigits, makePermutation, checkPermutation, permuteDigits, type DigitSet, type MnistSplit } from './data.js';
 export {
-  MODEL_FACTORY, U_GAIN, fixedFront, stateDict, configJson, writeModelFile, readModelFile, loadModelFile, ModelFileError,
-  type TrainableWeights, type ModelFileInfo,
+  MODEL_FACTORY, DEFAULT_FRONT, fixedFront, stateDict, configJson, writeModelFile, readModelFile, loadModelFile, ModelFileError,
+  type TrainableWeights, type ModelFileInfo, type Front,
 } from './model-file.js';
 export { argmax, predictParallel, predictStreaming, compareModes, accuracy, earlyStop, type StreamingResult, type Agreement } from './eval.js';
 export {

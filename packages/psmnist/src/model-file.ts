@@ -23,19 +23,29 @@ export interface TrainableWeights {
   bC: Float32Array;
 }
 
-/**
- * Gain of the fixed encoder W_u: u_t = U_GAIN · pixel. With u = pixel the memory's components have an RMS of
- * 0.05–0.2 on MNIST; × 8 brings them near 1, so that W_h starts (and AdamW steps) at a sensible scale.
- */
-export const U_GAIN = 8;
+/** The fixed (untrained) encoder of the memory: u_t = ReLU(uGain · x₃ + uBias) with x₃ the pixel. */
+export interface Front {
+  /**
+   * Gain of W_u. With u = pixel the memory's components have an RMS of 0.05–0.2 on MNIST; × 8 brings them near 1, so
+   * that W_h starts (and AdamW steps) at a sensible scale.
+   */
+  uGain: number;
+  /**
+   * Bias of W_u: a constant added to every u_t, so that the memory also holds a known function of the step t (a
+   * "clock" the hidden units can gate on, e.g. to fire only once most pixels have been seen).
+   */
+  uBias: number;
+}
+
+export const DEFAULT_FRONT: Front = { uGain: 8, uBias: 0 };
 
 /**
  * The fixed front of the model (not trained): conv1 = 1 → 3 channels with weight 1 and bias 0, bn1 at its initial
- * state (weight 1, bias 0, running mean 0, variance 1), W_u = [U_GAIN, 0, 0] with bias 0. So every x₃ channel is
- * the pixel p (times 1/√(1 + 1e-5) from the BN) and u_t = ReLU(U_GAIN · x₃) is the pixel times {@link U_GAIN}: the
- * LMU memory holds the Legendre coefficients of the (scaled) pixel sequence itself.
+ * state (weight 1, bias 0, running mean 0, variance 1), W_u = [uGain, 0, 0] with bias uBias. So every x₃ channel is
+ * the pixel p (times 1/√(1 + 1e-5) from the BN) and u_t = ReLU(uGain · x₃ + uBias): the LMU memory holds the
+ * Legendre coefficients of the (scaled, offset) pixel sequence itself.
  */
-export function fixedFront(): Record<string, TensorToWrite> {
+export function fixedFront(front: Front = DEFAULT_FRONT): Record<string, TensorToWrite> {
   const f = (v: number[], shape: number[]): TensorToWrite => ({ data: Float32Array.from(v), shape });
   return {
     'conv1.weight': f([1, 1, 1], [3, 1, 1]),
@@ -44,8 +54,8 @@ export function fixedFront(): Record<string, TensorToWrite> {
     'bn1.bias': f([0, 0, 0], [3]),
     'bn1.running_mean': f([0, 0, 0], [3]),
     'bn1.running_var': f([1, 1, 1], [3]),
-    'lmu_fft.W_u.weight': f([U_GAIN, 0, 0], [1, 3]),
-    'lmu_fft.W_u.bias': f([0], [1]),
+    'lmu_fft.W_u.weight': f([front.uGain, 0, 0], [1, 3]),
+    'lmu_fft.W_u.bias': f([front.uBias], [1]),
   };
 }
 
@@ -53,20 +63,20 @@ export function fixedFront(): Record<string, TensorToWrite> {
  * The full state dict (official names, float32) of a psMNIST LMU with the fixed front and the given trainable
  * weights; Ā, B̄, H from the config (ZOH in float64, as {@link lmuBuffers}).
  */
-export function stateDict(config: PsMnistConfig, w: TrainableWeights): Record<string, TensorToWrite> {
+export function stateDict(config: PsMnistConfig, w: TrainableWeights, front: Front = DEFAULT_FRONT): Record<string, TensorToWrite> {
   const { hidden_size: N, memory_size: d, seq_len: L, output_size: O } = config;
   const want: [keyof TrainableWeights, number][] = [['wH', N * (d + 3)], ['bH', N], ['wC', O * N], ['bC', O]];
   for (const [k, n] of want) if (w[k].length !== n) throw new ShapeError(`psMNIST weights: ${k} expected ${n} values, got ${w[k].length}`);
   const { A, B, H } = lmuBuffers(d, config.theta, L);
-  const front = fixedFront();
+  const fixed = fixedFront(front);
   return {
-    'conv1.weight': front['conv1.weight'], 'conv1.bias': front['conv1.bias'],
-    'bn1.weight': front['bn1.weight'], 'bn1.bias': front['bn1.bias'],
-    'bn1.running_mean': front['bn1.running_mean'], 'bn1.running_var': front['bn1.running_var'],
+    'conv1.weight': fixed['conv1.weight'], 'conv1.bias': fixed['conv1.bias'],
+    'bn1.weight': fixed['bn1.weight'], 'bn1.bias': fixed['bn1.bias'],
+    'bn1.running_mean': fixed['bn1.running_mean'], 'bn1.running_var': fixed['bn1.running_var'],
     'lmu_fft.A': { data: A, shape: [d, d] },
     'lmu_fft.B': { data: B, shape: [d, 1] },
     'lmu_fft.H': { data: H, shape: [d, L] },
-    'lmu_fft.W_u.weight': front['lmu_fft.W_u.weight'], 'lmu_fft.W_u.bias': front['lmu_fft.W_u.bias'],
+    'lmu_fft.W_u.weight': fixed['lmu_fft.W_u.weight'], 'lmu_fft.W_u.bias': fixed['lmu_fft.W_u.bias'],
     'lmu_fft.W_h.weight': { data: w.wH, shape: [N, d + 3] },
     'lmu_fft.W_h.bias': { data: w.bH, shape: [N] },
     'classifier.weight': { data: w.wC, shape: [O, N] },
@@ -83,10 +93,10 @@ export function configJson(c: PsMnistConfig): string {
  * Serialises a trained model: weights, metadata (`factory`, `config`, plus any string entries of `extra`) and the
  * permutation tensor.
  */
-export function writeModelFile(config: PsMnistConfig, w: TrainableWeights, permutation: Int32Array, extra: Record<string, string> = {}): Uint8Array {
+export function writeModelFile(config: PsMnistConfig, w: TrainableWeights, permutation: Int32Array, extra: Record<string, string> = {}, front: Front = DEFAULT_FRONT): Uint8Array {
   checkPermutation(permutation);
   return serializeSafetensors(
-    { ...stateDict(config, w), permutation: { data: permutation, shape: [permutation.length], dtype: 'I32' } },
+    { ...stateDict(config, w, front), permutation: { data: permutation, shape: [permutation.length], dtype: 'I32' } },
     { ...extra, factory: MODEL_FACTORY, config: configJson(config) },
   );
 }

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { PsMnistConfig } from '@spikewasm/lmu';
 import { PsMnistTraining, type ShardGradient, type StepReport, type TrainOptions } from './train.js';
-import type { TrainableWeights } from './model-file.js';
+import type { Front, TrainableWeights } from './model-file.js';
 import type { DigitSet } from './data.js';
 import { WorkerClient, runJobs } from './pool.js';
 
@@ -31,11 +31,11 @@ export interface EpochReport {
 export async function trainPsMnist(
   config: PsMnistConfig, train: DigitSet, permutation: Int32Array, options: Partial<TrainOptions> = {},
   hooks: { workers?: number; onStep?: (r: StepReport) => void; onEpoch?: (r: EpochReport) => void } = {},
-): Promise<TrainableWeights> {
+): Promise<TrainableWeights & { front: Front }> {
   const t = new PsMnistTraining(config, train.images, train.labels, permutation, options);
   const clients = startWorkers(hooks.workers);
   try {
-    await Promise.all(clients.map((c) => c.request({ type: 'init-train', config, weights: t.weights() })));
+    await Promise.all(clients.map((c) => c.request({ type: 'init-train', config, weights: t.weights(), front: t.front })));
     if (t.options.precondition) t.precondition(await clients[0].request<{ mean: Float64Array; std: Float64Array }>({ type: 'stats', x: t.statsSample() }));
     let lossSum = 0, correct = 0, count = 0, t0 = performance.now();
     while (!t.done) {
@@ -53,7 +53,7 @@ export async function trainPsMnist(
         t0 = performance.now();
       }
     }
-    return t.weights();
+    return { ...t.weights(), front: t.front };
   } finally {
     await Promise.all(clients.map((c) => c.terminate()));
   }

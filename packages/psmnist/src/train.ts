@@ -18,7 +18,7 @@
 import { linear, repackDense, type Arena, type PackedDense, type Tensor } from '@spikewasm/core-wasm';
 import { PsMnistLMU, type PsMnistConfig } from '@spikewasm/lmu';
 import { Xoshiro128StarStar } from '@spikewasm/spiking';
-import { stateDict, type TrainableWeights } from './model-file.js';
+import { stateDict, DEFAULT_FRONT, type Front, type TrainableWeights } from './model-file.js';
 import { PIXELS } from './data.js';
 
 /** Sums over a shard of digits (not means): the loss, the correct predictions and the parameter gradients. */
@@ -50,9 +50,9 @@ export class PsMnistGradient {
   readonly model: PsMnistLMU;
   private readonly backward = new Map<number, BackwardBuffers>();
 
-  constructor(private readonly arena: Arena, readonly config: PsMnistConfig, initial: TrainableWeights) {
+  constructor(private readonly arena: Arena, readonly config: PsMnistConfig, initial: TrainableWeights, front: Front = DEFAULT_FRONT) {
     // lmuMode 'fft': the official parallel form (and the cheapest for L = 784).
-    this.model = new PsMnistLMU(arena, config, stateDict(config, initial), { lmuMode: 'fft' });
+    this.model = new PsMnistLMU(arena, config, stateDict(config, initial, front), { lmuMode: 'fft' });
   }
 
   private buffers(n: number): BackwardBuffers {
@@ -191,11 +191,13 @@ export interface TrainOptions {
   precondition: boolean;
   /** Training digits (evenly spaced, unshifted) whose z statistics define the preconditioner (default 64). */
   statsDigits: number;
+  /** The fixed encoder's bias (see {@link Front}; default {@link DEFAULT_FRONT}'s). */
+  uBias: number;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   epochs: 14, batchSize: 32, shards: 2, lr: 1e-2, warmupSteps: 100, weightDecay: 1e-4,
-  beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 1, seed: 0, precondition: true, statsDigits: 64,
+  beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 1, seed: 0, precondition: true, statsDigits: 64, uBias: DEFAULT_FRONT.uBias,
 };
 
 /** Uniform in [−bound, bound) from a u32 stream (exact in every engine). */
@@ -328,6 +330,11 @@ export class PsMnistTraining {
       b[j] = bH[j] - shift;
     }
     return { wH: w, bH: b, wC: Float32Array.from(wC), bC: Float32Array.from(bC) };
+  }
+
+  /** The fixed encoder this training uses. */
+  get front(): Front {
+    return { uGain: DEFAULT_FRONT.uGain, uBias: this.options.uBias };
   }
 
   get done(): boolean {

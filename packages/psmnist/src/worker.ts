@@ -3,11 +3,11 @@ import { parentPort } from 'node:worker_threads';
 import { init, Arena } from '@spikewasm/core-wasm';
 import type { PsMnistConfig } from '@spikewasm/lmu';
 import { PsMnistGradient } from './train.js';
-import { loadModelFile, type TrainableWeights } from './model-file.js';
+import { loadModelFile, type Front, type TrainableWeights } from './model-file.js';
 import { predictParallel, predictStreaming } from './eval.js';
 
 export type WorkerRequest =
-  | { type: 'init-train'; config: PsMnistConfig; weights: TrainableWeights }
+  | { type: 'init-train'; config: PsMnistConfig; weights: TrainableWeights; front: Front }
   | { type: 'shard'; weights: TrainableWeights; x: Float32Array; labels: Uint8Array }
   | { type: 'stats'; x: Float32Array }
   | { type: 'init-eval'; model: Uint8Array }
@@ -21,7 +21,7 @@ let model: ReturnType<typeof loadModelFile>['model'] | null = null;
 function answer(msg: WorkerRequest): [unknown, ArrayBufferLike[]] {
   switch (msg.type) {
     case 'init-train':
-      grad = new PsMnistGradient(new Arena(core), msg.config, msg.weights);
+      grad = new PsMnistGradient(new Arena(core), msg.config, msg.weights, msg.front);
       return [{ type: 'ready' }, []];
     case 'shard': {
       const g = grad!.compute(msg.weights, msg.x, msg.labels);

@@ -3,7 +3,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { init, Arena, type Core } from '@spikewasm/core-wasm';
 import { lmuBuffers, psmnistConfig, type PsMnistConfig } from '@spikewasm/lmu';
-import { PsMnistGradient, PsMnistTraining, initialWeights, shiftAndPermute, makePermutation, type TrainableWeights, PIXELS, U_GAIN } from '../src/index.js';
+import { PsMnistGradient, PsMnistTraining, initialWeights, shiftAndPermute, makePermutation, type TrainableWeights, type Front, PIXELS } from '../src/index.js';
 import { rng } from '../../core-wasm/test/random.js';
 
 let core: Core;
@@ -11,8 +11,8 @@ beforeAll(async () => { core = await init(); });
 
 const small: PsMnistConfig = psmnistConfig({ hidden_size: 6, memory_size: 10, seq_len: 40, theta: 40 });
 
-/** The model's loss sum in float64, written from the definitions (fixed front: x₃ = p/√(1+1e-5) on 3 channels). */
-function lossOracle(c: PsMnistConfig, w: { wH: ArrayLike<number>; bH: ArrayLike<number>; wC: ArrayLike<number>; bC: ArrayLike<number> }, x: Float32Array, labels: ArrayLike<number>): number {
+/** The model's loss sum in float64, written from the definitions (fixed front: x₃ = p/√(1+1e-5) on 3 channels, u = ReLU(gain·x₃ + bias)). */
+function lossOracle(c: PsMnistConfig, w: { wH: ArrayLike<number>; bH: ArrayLike<number>; wC: ArrayLike<number>; bC: ArrayLike<number> }, x: Float32Array, labels: ArrayLike<number>, front: Front): number {
   const { A, B } = lmuBuffers(c.memory_size, c.theta, c.seq_len);
   const d = c.memory_size, N = c.hidden_size, L = c.seq_len, O = c.output_size, D = d + 3;
   let total = 0;
@@ -20,7 +20,7 @@ function lossOracle(c: PsMnistConfig, w: { wH: ArrayLike<number>; bH: ArrayLike<
     const m = new Float64Array(d), pooled = new Float64Array(N), z = new Float64Array(D);
     for (let t = 0; t < L; t++) {
       const x3 = x[b * L + t] / Math.sqrt(1 + 1e-5);
-      const u = Math.max(0, U_GAIN * x3);
+      const u = Math.max(0, front.uGain * x3 + front.uBias);
       const next = new Float64Array(d);
       for (let i = 0; i < d; i++) {
         let s = B[i] * u;
@@ -55,9 +55,10 @@ describe('PsMnistGradient', () => {
     const r = rng(3);
     const n = 3, x = Float32Array.from({ length: n * small.seq_len }, () => (r() < 0.4 ? r() : 0));
     const labels = Uint8Array.of(2, 7, 2);
-    const g = new PsMnistGradient(new Arena(core), small, w).compute(w, x, labels);
+    const front: Front = { uGain: 3, uBias: 0.25 };
+    const g = new PsMnistGradient(new Arena(core), small, w, front).compute(w, x, labels);
     expect(g.count).toBe(3);
-    expect(g.lossSum).toBeCloseTo(lossOracle(small, w, x, labels), 4);
+    expect(g.lossSum).toBeCloseTo(lossOracle(small, w, x, labels, front), 4);
     const w64 = { wH: Float64Array.from(w.wH), bH: Float64Array.from(w.bH), wC: Float64Array.from(w.wC), bC: Float64Array.from(w.bC) };
     const grads = { wH: g.gWH, bH: g.gBH, wC: g.gWC, bC: g.gBC };
     let checked = 0;
@@ -65,8 +66,8 @@ describe('PsMnistGradient', () => {
       const p = w64[k], len = p.length;
       for (let s = 0; s < Math.min(len, 12); s++) {
         const i = Math.floor(r() * len), h = 1e-4, v = p[i];
-        p[i] = v + h; const up = lossOracle(small, w64, x, labels);
-        p[i] = v - h; const down = lossOracle(small, w64, x, labels);
+        p[i] = v + h; const up = lossOracle(small, w64, x, labels, front);
+        p[i] = v - h; const down = lossOracle(small, w64, x, labels, front);
         p[i] = v;
         const fd = (up - down) / (2 * h);
         expect(Math.abs(grads[k][i] - fd), `${k}[${i}]: analytic ${grads[k][i]} vs finite difference ${fd}`).toBeLessThan(2e-4 + 2e-3 * Math.abs(fd));

