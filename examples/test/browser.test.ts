@@ -1,7 +1,7 @@
 // End-to-end test of examples/browser in headless Chromium: builds the page (examples/browser/build.mjs), serves
 // dist/ on a free 127.0.0.1 port, streams a held-out digit and a mouse-drawn digit through the page, and checks the
 // page's final logits against the same model in Node (package API), float32 bit for bit. Saves the page as
-// examples/browser/screenshot.png.
+// examples/browser/dist/screenshot.png (UPDATE_SCREENSHOT=1: as the committed examples/browser/screenshot.png).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,7 +18,7 @@ import type { StreamResult } from '../browser/app.js';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const here = join(repo, 'examples/browser');
 const dist = join(here, 'dist');
-const SCREENSHOT = join(here, 'screenshot.png');
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? join(here, 'screenshot.png') : join(here, 'dist/screenshot.png');
 /** digits.json index streamed through the page: the first held-out 3. */
 const PICK = 6;
 
