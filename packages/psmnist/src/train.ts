@@ -100,6 +100,9 @@ export class PsMnistGradient {
     const n = labels.length;
     if (x.length !== n * L) throw new RangeError(`PsMnistGradient: ${n} labels need ${n * L} pixels, got ${x.length}`);
     const lmu = this.model.lmu;
+    // Allocate every buffer of this size first: an allocation can grow the Wasm memory, which detaches the views
+    // (h, pooled, cat) taken below.
+    const bufs = this.buffers(n);
     repackDense(lmu.wH, w.wH, 'lmu_fft.W_h.weight');
     lmu.bH.set(w.bH);
     this.model.forward(x);
@@ -135,7 +138,7 @@ export class PsMnistGradient {
 
     // Per digit b: Gᵀ_b [N, L] and Z_b = its [m ; x₃] rows packed as the "weight" of a GEMM (panels of 8 columns),
     // then ∂W_h += Gᵀ_b Z_b (one GEMM per digit keeps both operands in cache; summed over digits in float64).
-    const bufs = this.buffers(n), cat = lmu.buffers(n, L).cat.f32;
+    const cat = lmu.buffers(n, L).cat.f32;
     const gBH = new Float64Array(N), gWH = new Float64Array(N * D);
     const TILE = 64;
     for (let b = 0; b < n; b++) {
@@ -166,13 +169,13 @@ export class PsMnistGradient {
 
 /** Hyperparameters of {@link PsMnistTraining}. */
 export interface TrainOptions {
-  /** Passes over the training digits (default 14). */
+  /** Passes over the training digits (default 30). */
   epochs: number;
   /** Digits per optimiser step (default 32; the last incomplete batch of an epoch is dropped). */
   batchSize: number;
   /** Shards a batch is split into (default 2; results do not depend on how many workers run them). */
   shards: number;
-  /** Peak learning rate of AdamW (default 1e-2), reached after `warmupSteps`, then cosine decay to 0. */
+  /** Peak learning rate of AdamW (default 5e-3), reached after `warmupSteps`, then cosine decay to 0. */
   lr: number;
   warmupSteps: number;
   /** Decoupled weight decay on W_h and W_c (not biases; default 1e-4). */
@@ -196,7 +199,7 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 14, batchSize: 32, shards: 2, lr: 1e-2, warmupSteps: 100, weightDecay: 1e-4,
+  epochs: 30, batchSize: 32, shards: 2, lr: 5e-3, warmupSteps: 100, weightDecay: 1e-4,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 1, seed: 0, precondition: true, statsDigits: 64, uBias: DEFAULT_FRONT.uBias,
 };
 

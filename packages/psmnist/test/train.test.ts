@@ -80,6 +80,26 @@ describe('PsMnistGradient', () => {
   });
 });
 
+describe('PsMnistGradient.compute', () => {
+  it('is a pure function of (weights, digits, labels): the first call (which allocates and may grow memory) included', () => {
+    // sizes large enough that the first call's allocations grow the Wasm memory
+    const cfg = psmnistConfig({ hidden_size: 64, memory_size: 96 });
+    const w = initialWeights(cfg, 2);
+    const x = (s: number) => Float32Array.from({ length: 12 * PIXELS }, (_, i) => ((i * s) % 17) / 17);
+    const labels = Uint8Array.from({ length: 12 }, (_, i) => i % 10);
+    const before = core.memory.buffer.byteLength;
+    const g = new PsMnistGradient(new Arena(core), cfg, w);
+    const first = g.compute(w, x(7), labels);
+    expect(core.memory.buffer.byteLength).toBeGreaterThan(before);
+    g.compute(w, x(11), labels);
+    const again = g.compute(w, x(7), labels);
+    expect(first.lossSum).toBe(again.lossSum);
+    expect(Array.from(first.gWH)).toEqual(Array.from(again.gWH));
+    expect(Array.from(first.gBH)).toEqual(Array.from(again.gBH));
+    expect(Math.max(...Array.from(first.gWH, Math.abs))).toBeGreaterThan(0);
+  });
+});
+
 describe('shiftAndPermute', () => {
   it('translates with zero fill, then reads in permuted order', () => {
     const img = Float32Array.from({ length: PIXELS }, (_, i) => i);
