@@ -13,13 +13,14 @@
 // Reported times are per call (sample / reps); the spread is the inter-quartile range of those samples.
 //
 // Environment: BENCH_FILTER=<regex on case id>, BENCH_TIME_MS=<per task>, BENCH_OUT=<json path>.
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { writeFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import * as api from '../dist/index.js';
 import { allCases, peakCase, BACKENDS, SUITE_VERSION } from './cases.mjs';
 import { summarize, buildResults, formatTable, rates } from './report.mjs';
+import { cpuModel, cpuMHz, packageVersion } from './host.mjs';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 800);
 const WARMUP_MS = Math.min(200, TIME_MS / 3);
@@ -33,36 +34,6 @@ const OUT = process.env.BENCH_OUT ?? fileURLToPath(new URL('./results.json', imp
 const t0 = performance.now();
 
 // ---------------------------------------------------------------- host
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
-
-function cpuMHz() {
-  try {
-    const m = /^cpu MHz\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.speed || undefined;
-}
-
-/** Version of an installed package (its package.json is not exported, so walk up from its entry point). */
-function packageVersion(name) {
-  try {
-    let dir = new URL('.', import.meta.resolve(name));
-    for (let i = 0; i < 5; i++, dir = new URL('..', dir)) {
-      try {
-        const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      } catch { /* keep walking */ }
-    }
-  } catch { /* unresolvable */ }
-  return 'unknown';
-}
 
 const wasmPath = fileURLToPath(api.defaultWasmUrl());
 const host = {

@@ -16,39 +16,19 @@
 // core.alloc throws during timing). Each case is called until V8 has tiered the Wasm up, then tinybench warms up
 // and samples for BENCH_TIME_MS (default 1500 ms, ≥ 20 samples). Reported: median ± half the inter-quartile range.
 // Environment: BENCH_TIME_MS; BENCH_OUT=<path> also writes the results as JSON.
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { writeFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { init, defaultWasmUrl } from '@spikewasm/core-wasm';
 import { LMUFormer, SpikingLMUFormer, scv2Config } from '../dist/index.js';
 import { randomStateDict, randomF32 } from './models.mjs';
+import { cpuModel, packageVersion } from '../../core-wasm/bench/host.mjs';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 1500);
 const MIN_SAMPLES = 20;
 const OUT = process.env.BENCH_OUT ?? null;
 const FRAMES = 128;
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
-
-function packageVersion(name) {
-  try {
-    let dir = new URL('.', import.meta.resolve(name));
-    for (let i = 0; i < 5; i++, dir = new URL('..', dir)) {
-      try {
-        const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      } catch { /* keep walking */ }
-    }
-  } catch { /* unresolvable */ }
-  return 'unknown';
-}
 
 const wasmPath = fileURLToPath(defaultWasmUrl());
 const host = {

@@ -12,24 +12,17 @@
 // throws. Reported: median time per forward, ±IQR as % of the median, images/s = batch / median.
 // Environment: BENCH_PRESET (default spikformer-4-384), BENCH_BATCH (default "1,8"), BENCH_TIME_MS (default 4000),
 // BENCH_OUT=<json path> to also write the results.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { init } from '@spikewasm/core-wasm';
 import { profile } from '@spikewasm/spiking';
 import { Spikformer, cifarNormalize, randomSpikformerStateDict, spikformerPreset } from '../dist/index.js';
+import { cpuModel } from '../../core-wasm/bench/host.mjs';
 
 const PRESET = process.env.BENCH_PRESET ?? 'spikformer-4-384';
 const BATCHES = (process.env.BENCH_BATCH ?? '1,8').split(',').map(Number);
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 4000);
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
 /** Deterministic pseudo-random bytes (an LCG): B uniformly random 8-bit RGB images. */
 function randomImages(B, H, W, seed) {
