@@ -122,7 +122,8 @@ export interface ModelFileInfo {
 export function readModelFile(bytes: Uint8Array): ModelFileInfo {
   const file = parseSafetensors(bytes);
   const meta = checkpointMetadata(file);
-  if (!meta || meta.factory !== MODEL_FACTORY) throw new ModelFileError(`psMNIST model file: __metadata__ factory expected '${MODEL_FACTORY}', got ${meta ? `'${meta.factory}'` : 'none'}`);
+  const factory = file.metadata.factory;
+  if (!meta || meta.factory !== MODEL_FACTORY) throw new ModelFileError(`psMNIST model file: __metadata__ factory expected '${MODEL_FACTORY}', got ${factory === undefined ? 'none' : `'${factory}'`}`);
   const config = psmnistConfig(meta.config as Partial<PsMnistConfig>);
   const p = file.tensors.get('permutation');
   if (!p || p.dtype !== 'I32' || p.shape.length !== 1 || p.shape[0] !== config.seq_len) {

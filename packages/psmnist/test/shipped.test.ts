@@ -54,3 +54,17 @@ describe('models/psmnist_lmu.safetensors', () => {
     expect(Array.from(got.data as Float32Array)).toEqual(Array.from(par.subarray(0, 20)));
   });
 });
+
+describe('the evaluate command', () => {
+  const EVALUATE = fileURLToPath(new URL('../dist/bin/evaluate.js', import.meta.url));
+  it.each([
+    ['a file that is not safetensors', () => { const p = join(mkdtempSync(join(tmpdir(), 'psm-')), 'x.safetensors'); writeFileSync(p, 'not a model'); return p; }, /^error: .*x\.safetensors: Safetensors\w*Error: /],
+    ['another model (a fixture of another factory)', () => fileURLToPath(new URL('../../../../shared/fixtures/spikformer_tiny.safetensors', import.meta.url)), /^error: .*: ModelFileError: psMNIST model file: __metadata__ factory expected 'psmnist_lmu', got 'spikformer'/],
+    ['a missing file', () => '/nonexistent/m.safetensors', /^error: cannot read \/nonexistent\/m\.safetensors: /],
+  ])('%s → exit 1 with one line on stderr', async (_what, path, message) => {
+    const r = await run(['--model', path()], { prefix: [EVALUATE] });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+});

@@ -44,7 +44,13 @@ const t0 = performance.now();
 const split = loadMnistSplit();
 const set = split.heldOut;
 const core = await init();
-const { model, permutation, config, metadata } = loadModelFile(new Arena(core), bytes);
+let loaded: ReturnType<typeof loadModelFile>;
+try {
+  loaded = loadModelFile(new Arena(core), bytes);
+} catch (e) {
+  fail(`${a.model}: ${e instanceof Error ? `${e.name}: ${e.message.split('\n').join('; ')}` : String(e)}`);
+}
+const { model, permutation, config, metadata } = loaded;
 const log = a.json ? () => {} : (s: string) => console.log(s);
 log(`psMNIST LMU (${config.hidden_size} hidden, memory d = ${config.memory_size}, θ = ${config.theta}) on ${set.count} held-out digits of the mnist package`);
 if (metadata.heldout_accuracy) log(`  recorded at training: ${metadata.heldout_accuracy}`);
