@@ -33,3 +33,18 @@ export function packageVersion(name) {
   } catch { /* unresolvable */ }
   return 'unknown';
 }
+
+/** What every bench script records about the host (plus its own fields). */
+export function hostFacts() {
+  return {
+    cpu: cpuModel(),
+    cpuMHz: cpuMHz(),
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    loadavgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
+    node: process.version,
+    v8: process.versions.v8,
+    tinybench: packageVersion('tinybench'),
+  };
+}

@@ -20,7 +20,7 @@ import { Bench } from 'tinybench';
 import * as api from '../dist/index.js';
 import { allCases, peakCase, BACKENDS, SUITE_VERSION } from './cases.mjs';
 import { summarize, buildResults, formatTable, rates } from './report.mjs';
-import { cpuModel, cpuMHz, packageVersion } from './host.mjs';
+import { hostFacts } from './host.mjs';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 800);
 const WARMUP_MS = Math.min(200, TIME_MS / 3);
@@ -37,15 +37,7 @@ const t0 = performance.now();
 
 const wasmPath = fileURLToPath(api.defaultWasmUrl());
 const host = {
-  cpu: cpuModel(),
-  cpuMHz: cpuMHz(),
-  cores: os.availableParallelism?.() ?? os.cpus().length,
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-  loadavgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
-  node: process.version,
-  v8: process.versions.v8,
-  tinybench: packageVersion('tinybench'),
+  ...hostFacts(),
   wasm: { path: 'build/spikewasm.wasm', bytes: statSync(wasmPath).size, mtime: statSync(wasmPath).mtime.toISOString() },
 };
 

@@ -17,13 +17,12 @@
 // and samples for BENCH_TIME_MS (default 1500 ms, ≥ 20 samples). Reported: median ± half the inter-quartile range.
 // Environment: BENCH_TIME_MS; BENCH_OUT=<path> also writes the results as JSON.
 import { writeFileSync, statSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { init, defaultWasmUrl } from '@spikewasm/core-wasm';
 import { LMUFormer, SpikingLMUFormer, scv2Config } from '../dist/index.js';
 import { randomStateDict, randomF32 } from './models.mjs';
-import { cpuModel, packageVersion } from '../../core-wasm/bench/host.mjs';
+import { hostFacts } from '../../core-wasm/bench/host.mjs';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 1500);
 const MIN_SAMPLES = 20;
@@ -32,14 +31,7 @@ const FRAMES = 128;
 
 const wasmPath = fileURLToPath(defaultWasmUrl());
 const host = {
-  cpu: cpuModel(),
-  cores: os.availableParallelism?.() ?? os.cpus().length,
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-  loadavgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
-  node: process.version,
-  v8: process.versions.v8,
-  tinybench: packageVersion('tinybench'),
+  ...hostFacts(),
   wasmBytes: statSync(wasmPath).size,
 };
 console.log(`spikewasm lmu bench — ${new Date().toISOString()}`);

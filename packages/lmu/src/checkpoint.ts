@@ -46,6 +46,17 @@ function bn(out: Map<string, number[]>, prefix: string, C: number): void {
   for (const k of ['weight', 'bias', 'running_mean', 'running_var']) out.set(`${prefix}.${k}`, [C]);
 }
 
+/** The spiking models' patch embedding (Conv1d4EBMs): four k=3 convs with BNs and the rpe conv. */
+function msPatchEmbed(out: Map<string, number[]>, E: number, Cin: number): void {
+  out.set('patch_embed.proj_conv.weight', [E, Cin, 3]);
+  bn(out, 'patch_embed.proj_bn', E);
+  for (const i of [1, 2, 3]) {
+    out.set(`patch_embed.proj_conv${i}.weight`, [E, E, 3]);
+    bn(out, `patch_embed.proj_bn${i}`, E);
+  }
+  out.set('patch_embed.rpe_conv.weight', [E, E, 3]);
+}
+
 /**
  * The state dict an official model of this configuration holds (eval-relevant keys only: no `num_batches_tracked`,
  * no `fft_H`), name → shape, in the official module order.
@@ -74,13 +85,7 @@ export function expectedStateDict(factory: AnyLMUFormerFactory, config: AnyConfi
         bn(out, `block.${j}.mlp.fc2_bn`, E);
       }
     } else {
-      out.set('patch_embed.proj_conv.weight', [E, Cin, 3]);
-      bn(out, 'patch_embed.proj_bn', E);
-      for (const i of [1, 2, 3]) {
-        out.set(`patch_embed.proj_conv${i}.weight`, [E, E, 3]);
-        bn(out, `patch_embed.proj_bn${i}`, E);
-      }
-      out.set('patch_embed.rpe_conv.weight', [E, E, 3]);
+      msPatchEmbed(out, E, Cin);
       for (let j = 0; j < c.depths; j++) {
         const p = `block.${j}.attn.lmu`, d = 2 * E;
         out.set(`${p}.A`, [d, d]).set(`${p}.B`, [d, 1]).set(`${p}.H`, [d, L]);
@@ -125,13 +130,7 @@ export function expectedStateDict(factory: AnyLMUFormerFactory, config: AnyConfi
  */
 function registeredStateDict(out: Map<string, number[]>, factory: 'slmu_rnn_conv1d' | 'attn_ms_conv1d', c: LMUFormerConfig): void {
   const E = c.embed_dims, Cin = c.in_channels, Hm = mlpHidden(c), K = c.num_classes, L = LMUFORMER_BLOCK_SEQ_LEN;
-  out.set('patch_embed.proj_conv.weight', [E, Cin, 3]);
-  bn(out, 'patch_embed.proj_bn', E);
-  for (const i of [1, 2, 3]) {
-    out.set(`patch_embed.proj_conv${i}.weight`, [E, E, 3]);
-    bn(out, `patch_embed.proj_bn${i}`, E);
-  }
-  out.set('patch_embed.rpe_conv.weight', [E, E, 3]);
+  msPatchEmbed(out, E, Cin);
   if (factory === 'slmu_rnn_conv1d') bn(out, 'patch_embed.rpe_bn', E);
   for (let j = 0; j < c.depths; j++) {
     const a = `block.${j}.attn`, m = `block.${j}.mlp`;
