@@ -2,7 +2,7 @@
 // own layouts ([T, B, C, H, W] in SPS, [T, B, N, C] in blocks), with no Wasm and no bit packing: the oracle of the
 // model tests. Like the fixtures' reference it is float64 throughout (LIF included), so it reproduces every fixture
 // spike; the model under test is float32 and may only flip spikes where |margin| < 1e-5.
-import { maxPool3x3s2Ref } from '../../core-wasm/src/oracle.js';
+import { conv2d3x3Ref, maxPool3x3s2Ref } from '../../core-wasm/src/oracle.js';
 import type { SpikformerConfig, SpikformerVariant } from '../src/index.js';
 import { resolveSpikformerConfig, spikformerGeometry } from '../src/index.js';
 
@@ -20,30 +20,9 @@ export interface OracleResult {
   features: Float64Array;
 }
 
+/** 3×3 conv, stride 1, pad 1, no bias, over G = T·B images (core-wasm's float64 reference, same summation order). */
 function conv3x3(x: Float64Array, G: number, Cin: number, H: number, W: number, w: ArrayLike<number>, Cout: number): Float64Array {
-  const y = new Float64Array(G * Cout * H * W);
-  for (let g = 0; g < G; g++) {
-    for (let o = 0; o < Cout; o++) {
-      for (let r = 0; r < H; r++) {
-        for (let c = 0; c < W; c++) {
-          let s = 0;
-          for (let i = 0; i < Cin; i++) {
-            for (let ky = 0; ky < 3; ky++) {
-              const rr = r + ky - 1;
-              if (rr < 0 || rr >= H) continue;
-              for (let kx = 0; kx < 3; kx++) {
-                const cc = c + kx - 1;
-                if (cc < 0 || cc >= W) continue;
-                s += w[((o * Cin + i) * 3 + ky) * 3 + kx] * x[((g * Cin + i) * H + rr) * W + cc];
-              }
-            }
-          }
-          y[((g * Cout + o) * H + r) * W + c] = s;
-        }
-      }
-    }
-  }
-  return y;
+  return conv2d3x3Ref(x, w, null, G, Cin, Cout, H, W).y;
 }
 
 /** Eval-mode BN over channel axis: x viewed as [outer, C, inner]. */
