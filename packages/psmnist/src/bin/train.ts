@@ -33,7 +33,7 @@ if (a.help) {
 defaults: ${JSON.stringify(DEFAULT_TRAIN_OPTIONS)}, hidden 346, memory 468, permutation seed 0`);
   process.exit(0);
 }
-const int = (v: string | undefined, name: string): number | undefined => {
+const numArg = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) { console.error(`error: --${name} expects a number, got '${v}'`); process.exit(2); }
@@ -41,19 +41,19 @@ const int = (v: string | undefined, name: string): number | undefined => {
 };
 const options: Partial<TrainOptions> = {};
 const set = <K extends keyof TrainOptions>(k: K, v: number | undefined) => { if (v !== undefined) options[k] = v as TrainOptions[K]; };
-set('epochs', int(a.epochs, 'epochs'));
-set('seed', int(a.seed, 'seed'));
-set('batchSize', int(a['batch-size'], 'batch-size'));
-set('lr', int(a.lr, 'lr'));
-set('shift', int(a.shift, 'shift'));
-set('weightDecay', int(a['weight-decay'], 'weight-decay'));
-set('warmupSteps', int(a.warmup, 'warmup'));
-set('uBias', int(a['u-bias'], 'u-bias'));
+set('epochs', numArg(a.epochs, 'epochs'));
+set('seed', numArg(a.seed, 'seed'));
+set('batchSize', numArg(a['batch-size'], 'batch-size'));
+set('lr', numArg(a.lr, 'lr'));
+set('shift', numArg(a.shift, 'shift'));
+set('weightDecay', numArg(a['weight-decay'], 'weight-decay'));
+set('warmupSteps', numArg(a.warmup, 'warmup'));
+set('uBias', numArg(a['u-bias'], 'u-bias'));
 if (a['no-precondition']) options.precondition = false;
-const config = psmnistConfig({ hidden_size: int(a.hidden, 'hidden'), memory_size: int(a.memory, 'memory') });
-const permutation = makePermutation(int(a['permutation-seed'], 'permutation-seed') ?? 0);
+const config = psmnistConfig({ hidden_size: numArg(a.hidden, 'hidden'), memory_size: numArg(a.memory, 'memory') });
+const permutation = makePermutation(numArg(a['permutation-seed'], 'permutation-seed') ?? 0);
 const split = loadMnistSplit();
-const limit = int(a.limit, 'limit');
+const limit = numArg(a.limit, 'limit');
 // --limit N: every (7996/N)-th training digit (all classes), for quick trials.
 const pick = limit === undefined ? null : Array.from({ length: limit }, (_, i) => Math.floor((i * split.train.count) / limit));
 const train = pick === null ? split.train : {
@@ -82,7 +82,7 @@ const recent: { loss: number; correct: number; count: number }[] = [];
 bar?.start(steps, 0, { epoch: 1, loss: '-', acc: '-' });
 const t0 = performance.now();
 const weights = await trainPsMnist(config, train, permutation, options, {
-  workers: int(a.workers, 'workers'),
+  workers: numArg(a.workers, 'workers'),
   onStep: (r) => {
     recent.push(r);
     if (recent.length > 20) recent.shift();
@@ -110,7 +110,7 @@ const meta = (acc?: string) => ({
   ...(acc ? { heldout_accuracy: acc } : {}),
 });
 const provisional = writeModelFile(config, weights, permutation, meta(), weights.front);
-const ev = await evaluateModel(provisional, split.heldOut, { workers: int(a.workers, 'workers') });
+const ev = await evaluateModel(provisional, split.heldOut, { workers: numArg(a.workers, 'workers') });
 const acc = `${(100 * ev.parallel.accuracy).toFixed(2)}%`;
 const bytes = writeModelFile(config, weights, permutation, meta(`${acc} (${Math.round(ev.parallel.accuracy * ev.count)}/${ev.count}, parallel form)`), weights.front);
 mkdirSync(dirname(out), { recursive: true });
