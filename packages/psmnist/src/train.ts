@@ -169,7 +169,7 @@ export class PsMnistGradient {
 
 /** Hyperparameters of {@link PsMnistTraining}. */
 export interface TrainOptions {
-  /** Passes over the training digits (default 30). */
+  /** Passes over the training digits (default 60). */
   epochs: number;
   /** Digits per optimiser step (default 32; the last incomplete batch of an epoch is dropped). */
   batchSize: number;
@@ -199,7 +199,7 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 30, batchSize: 32, shards: 2, lr: 5e-3, warmupSteps: 100, weightDecay: 1e-4,
+  epochs: 60, batchSize: 32, shards: 2, lr: 5e-3, warmupSteps: 100, weightDecay: 1e-4,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, shift: 1, seed: 0, precondition: true, statsDigits: 64, uBias: DEFAULT_FRONT.uBias,
 };
 
