@@ -8,7 +8,7 @@ import {
   randomF32, randomSpikes, linearRef, conv1dRef, conv2d3x3Ref, lifRef, lmuFirRef,
 } from '@spikewasm/core-wasm/oracle';
 import { BinaryAttention, attentionReference, type SpikeTensor } from '@spikewasm/spiking';
-import { LMUFormer, SpikingLMUFormer, scv2Config, expectedStateDict, type LifRecord } from '@spikewasm/lmu';
+import { LMUFormer, SpikingLMUFormer, scv2Config, expectedStateDict, lmuBuffers, LMUFORMER_BLOCK_SEQ_LEN, type LifRecord } from '@spikewasm/lmu';
 import { Spikformer, spikformerPreset, randomSpikformerStateDict, cifarNormalize, resolveSpikformerConfig } from '@spikewasm/spikformer';
 import type * as Tf from '@tensorflow/tfjs-core';
 import type * as Ort from 'onnxruntime-web';
@@ -392,14 +392,26 @@ function attentionCase(T: number, Ntok: number, heads: number, dh: number): Benc
 
 // ---------------------------------------------------------------- whole models
 
-/** LMUFormer state dict of the published layout with seeded random weights (fan-in scaled) and plausible BN stats. */
-export function randomLmuStateDict(factory: 'lmu_rnn_conv1d' | 'slmu_rnn_ms_conv1d', config: Parameters<typeof expectedStateDict>[1], seed = 1): Map<string, Float32Array> {
+/**
+ * LMUFormer state dict of the published layout with seeded random weights (fan-in scaled) and plausible BN stats.
+ * Like an official checkpoint it holds the LMU buffers `lmu.{A,B,H}` (Legendre ZOH, what the model would otherwise
+ * compute itself); `buffers: false` leaves them out.
+ */
+export function randomLmuStateDict(
+  factory: 'lmu_rnn_conv1d' | 'slmu_rnn_ms_conv1d', config: Parameters<typeof expectedStateDict>[1], seed = 1, buffers = true,
+): Map<string, Float32Array> {
   const sd = new Map<string, Float32Array>();
   const spiking = factory === 'slmu_rnn_ms_conv1d';
   const shapes = expectedStateDict(factory, config);
   const isBn = (key: string) => shapes.has(`${key.slice(0, key.lastIndexOf('.'))}.running_var`);
   for (const [key, shape] of shapes) {
-    if (/\.(A|B|H)$/.test(key)) continue;
+    if (/\.(A|B|H)$/.test(key)) {
+      if (buffers && key.endsWith('.A')) {
+        const m = lmuBuffers(shape[0], LMUFORMER_BLOCK_SEQ_LEN, LMUFORMER_BLOCK_SEQ_LEN), base = key.slice(0, -1);
+        sd.set(`${base}A`, m.A).set(`${base}B`, m.B).set(`${base}H`, m.H);
+      }
+      continue;
+    }
     const n = prod(shape), fan = shape.length > 1 ? prod(shape.slice(1)) : 1, bound = Math.sqrt(3 / fan);
     const [lo, hi] = key.endsWith('running_var') ? [0.5, 2]
       : key.endsWith('running_mean') ? [-0.2, 0.2]

@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { runSuite, selectCases, compareOutputs, encodeModel, type BenchEvent, type RuntimeResult } from '../src/index.js';
 import { nodeHost } from '../src/node-host.js';
+import { randomLmuStateDict } from '../src/cases.js';
+import { LMUFormer, lmuBuffers, scv2Config } from '@spikewasm/lmu';
+import { init } from '@spikewasm/core-wasm';
 
 describe('bench cross-checks (tiny shapes, Node)', () => {
   let result: RuntimeResult;
@@ -25,7 +28,28 @@ describe('bench cross-checks (tiny shapes, Node)', () => {
     expect(peered('tfjs').length).toBeGreaterThanOrEqual(10);
     expect(peered('ort-1t')).toEqual(expect.arrayContaining([expect.stringMatching(/^gemm/), expect.stringMatching(/^conv1d/), expect.stringMatching(/^conv2d/)]));
     expect(events.filter((e) => e.event === 'mismatch')).toEqual([]);
+    // the cold start times both: a model from an official-layout state dict, and computing the LMU buffers
+    expect(result.coldStart!.oursWeightsMs).toBeGreaterThan(0);
+    expect(result.coldStart!.oursLmuBuffersMs).toBeGreaterThan(0);
   }, 30_000);
+
+  it('gives the models the LMU buffers A, B, H as official checkpoints store them: the same model as without them', async () => {
+    const config = scv2Config({ embed_dims: 32, in_channels: 16, num_classes: 5 });
+    const sd = randomLmuStateDict('lmu_rnn_conv1d', config, 1), bare = randomLmuStateDict('lmu_rnn_conv1d', config, 1, false);
+    const ref = lmuBuffers(32, 128, 128);
+    expect(sd.get('block.0.attn.lmu.A')).toEqual(ref.A);
+    expect(sd.get('block.0.attn.lmu.B')).toEqual(ref.B);
+    expect(sd.get('block.0.attn.lmu.H')).toEqual(ref.H);
+    expect([...sd.keys()].filter((k) => !bare.has(k)).sort()).toEqual(['block.0.attn.lmu.A', 'block.0.attn.lmu.B', 'block.0.attn.lmu.H']);
+    const a = (await init()).arena();
+    try {
+      const x = Float32Array.from({ length: 128 * 16 }, (_, i) => Math.sin(i * 0.37));
+      const y = Float32Array.from(new LMUFormer(a, config, sd).forward(x).f32);
+      expect(Array.from(new LMUFormer(a, config, bare).forward(x).f32)).toEqual(Array.from(y));
+    } finally {
+      a.dispose();
+    }
+  });
 
   it('compares every whole model with its tfjs port, the spiking ones also spike by spike', () => {
     const models = result.cases.filter((c) => c.group === 'model');
