@@ -1,18 +1,28 @@
 // The shipped model file (models/psmnist_lmu.safetensors): its format, and that it predicts the held-out digits the
 // same way in parallel form, streaming form and through the `spikewasm` CLI. (`npm start` evaluates all 2,004.)
 import { describe, expect, it, beforeAll } from 'vitest';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, Arena, parseSafetensors, serializeSafetensors, type Core } from '@spikewasm/core-wasm';
 import { psmnistConfig, expectedStateDict } from '@spikewasm/lmu';
-import { readModelFile, loadModelFile, makePermutation, permuteDigits, predictParallel, predictStreaming, compareModes, accuracy } from '../src/index.js';
+import {
+  readModelFile, loadModelFile, makePermutation, permuteDigits, predictParallel, predictStreaming, compareModes, accuracy, DEFAULT_TRAIN_OPTIONS,
+} from '../src/index.js';
 import { loadMnistSplit } from '../src/node.js';
 import { run, requireBuilt } from '../../cli/test/helpers.js';
 
 const MODEL = fileURLToPath(new URL('../models/psmnist_lmu.safetensors', import.meta.url));
 const bytes = new Uint8Array(readFileSync(MODEL));
+const LOG = readFileSync(fileURLToPath(new URL('../models/psmnist_lmu.train.log', import.meta.url)), 'utf8');
+/** The value after `label` on the log line that starts with it. */
+const logLine = (label: string): string => {
+  const line = LOG.split('\n').find((l) => l.startsWith(label));
+  if (line === undefined) throw new Error(`models/psmnist_lmu.train.log has no line starting '${label}'`);
+  return line.slice(label.length).trim();
+};
 let core: Core;
 beforeAll(async () => { core = await init(); });
 
@@ -25,6 +35,18 @@ describe('models/psmnist_lmu.safetensors', () => {
     expect(keys).toEqual([...expectedStateDict('psmnist_lmu', info.config).keys(), 'permutation'].sort());
     expect(info.metadata.heldout_accuracy).toMatch(/^\d+\.\d\d% \(\d+\/2004, parallel form\)$/);
     expect(JSON.parse(info.metadata.training)).toMatchObject({ digits: 7996 });
+  });
+
+  it('is the file its training log describes, trained by the default command (npm run train:psmnist)', () => {
+    // The log's SHA-256 is of this very file, so the log's command reproduces it byte for byte.
+    expect(logLine('weights:')).toMatch(new RegExp(`sha256 ${createHash('sha256').update(bytes).digest('hex')}$`));
+    expect(logLine('command:')).toBe('npm run train:psmnist --');
+    expect(JSON.parse(logLine('options:'))).toEqual(DEFAULT_TRAIN_OPTIONS);
+    const info = readModelFile(bytes);
+    expect(JSON.parse(info.metadata.training)).toEqual({ ...DEFAULT_TRAIN_OPTIONS, digits: 7996 });
+    // The accuracy in the metadata is the one the log reports.
+    const [, pct, right] = /^(\d+\.\d\d)% \((\d+)\/2004\)/.exec(logLine('held-out accuracy:'))!;
+    expect(info.metadata.heldout_accuracy).toBe(`${pct}% (${right}/2004, parallel form)`);
   });
 
   it('predicts 200 held-out digits identically in parallel and streaming form, and through the CLI', async () => {
@@ -66,5 +88,12 @@ describe('the evaluate command', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(message);
+  });
+
+  it('an --svg path into a missing folder → exit 1 with one line, before the evaluation', async () => {
+    const r = await run(['--svg', '/nonexistent/chart.svg'], { prefix: [EVALUATE] });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('error: --svg /nonexistent/chart.svg: the folder /nonexistent does not exist');
+    expect(r.stdout).toBe('');
   });
 });

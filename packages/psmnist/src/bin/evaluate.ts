@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's main job: the shipped psMNIST model on the 2,004 held-out digits, parallel (FFT memory) and streaming
 // (one pixel per step, recurrent memory), on worker threads; accuracy, per-step latency, early stopping.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,11 +34,16 @@ function fail(msg: string): never {
 }
 if (a.mode !== 'recurrent' && a.mode !== 'fir') fail(`--mode must be recurrent or fir, got '${a.mode}'`);
 const mode = a.mode as 'recurrent' | 'fir';
+// Paths on the command line are relative to where npm was started (INIT_CWD), not to this package (npm run -w's cwd).
+const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
+const modelPath = userPath(a.model!);
+const svgPath = a.svg === undefined ? undefined : userPath(a.svg);
+if (svgPath !== undefined && !existsSync(dirname(svgPath))) fail(`--svg ${a.svg}: the folder ${dirname(svgPath)} does not exist`);
 let bytes: Uint8Array;
 try {
-  bytes = new Uint8Array(readFileSync(a.model));
+  bytes = new Uint8Array(readFileSync(modelPath));
 } catch (e) {
-  fail(`cannot read ${a.model}: ${(e as Error).message}`);
+  fail(`cannot read ${modelPath}: ${(e as Error).message}`);
 }
 const t0 = performance.now();
 const split = loadMnistSplit();
@@ -48,7 +53,7 @@ let loaded: ReturnType<typeof loadModelFile>;
 try {
   loaded = loadModelFile(new Arena(core), bytes);
 } catch (e) {
-  fail(`${a.model}: ${e instanceof Error ? `${e.name}: ${e.message.split('\n').join('; ')}` : String(e)}`);
+  fail(`${modelPath}: ${e instanceof Error ? `${e.name}: ${e.message.split('\n').join('; ')}` : String(e)}`);
 }
 const { model, permutation, config, metadata } = loaded;
 const log = a.json ? () => {} : (s: string) => console.log(s);
@@ -106,11 +111,15 @@ if (a.json) {
   log(textChart(curve, 98, 40, ev.earlyStop.pixels).replace(/^/gm, '  '));
   log(`done in ${seconds.toFixed(1)} s`);
 }
-if (a.svg) {
-  writeFileSync(a.svg, svgChart(curve, {
-    title: `psMNIST LMU, ${ev.count} held-out digits: accuracy vs pixels seen`,
-    stop: { pixels: ev.earlyStop.pixels, accuracy: stopAcc }, final: 100 * ev.streaming.accuracy,
-  }));
-  if (!a.json) console.log(`wrote ${a.svg}`);
+if (svgPath !== undefined) {
+  try {
+    writeFileSync(svgPath, svgChart(curve, {
+      title: `psMNIST LMU, ${ev.count} held-out digits: accuracy vs pixels seen`,
+      stop: { pixels: ev.earlyStop.pixels, accuracy: stopAcc }, final: 100 * ev.streaming.accuracy,
+    }));
+  } catch (e) {
+    fail(`cannot write ${svgPath}: ${(e as Error).message}`);
+  }
+  if (!a.json) console.log(`wrote ${svgPath}`);
 }
 if (ev.agreement.disagreements > 0) fail(`${ev.agreement.disagreements} digits are predicted differently by the parallel and the streaming form`);

@@ -62,7 +62,8 @@ const train = pick === null ? split.train : {
 };
 const full = { ...DEFAULT_TRAIN_OPTIONS, ...options };
 
-const out = resolve(a.out);
+// --out is relative to where npm was started (INIT_CWD), not to this package (npm run -w's cwd).
+const out = resolve(process.env.INIT_CWD ?? process.cwd(), a.out);
 const logPath = out.replace(/\.safetensors$/, '') + '.train.log';
 const log: string[] = [];
 const say = (line: string) => { log.push(line); console.log(line); };
