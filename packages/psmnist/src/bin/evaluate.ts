@@ -11,6 +11,7 @@ import { loadMnistSplit } from '../mnist-node.js';
 import { permuteDigits } from '../data.js';
 import { loadModelFile } from '../model-file.js';
 import { evaluateModel } from '../eval-node.js';
+import { userPath } from './user-path.js';
 import { accuracyCurve, textChart, svgChart } from '../report.js';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,8 +35,6 @@ function fail(msg: string): never {
 }
 if (a.mode !== 'recurrent' && a.mode !== 'fir') fail(`--mode must be recurrent or fir, got '${a.mode}'`);
 const mode = a.mode as 'recurrent' | 'fir';
-// Paths on the command line are relative to where npm was started (INIT_CWD), not to this package (npm run -w's cwd).
-const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
 const modelPath = userPath(a.model!);
 const svgPath = a.svg === undefined ? undefined : userPath(a.svg);
 if (svgPath !== undefined && !existsSync(dirname(svgPath))) fail(`--svg ${a.svg}: the folder ${dirname(svgPath)} does not exist`);

@@ -16,6 +16,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train.js';
 import { trainPsMnist } from '../train-node.js';
 import { writeModelFile } from '../model-file.js';
 import { evaluateModel } from '../eval-node.js';
+import { userPath } from './user-path.js';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const num = { type: 'string' } as const;
@@ -62,8 +63,7 @@ const train = pick === null ? split.train : {
 };
 const full = { ...DEFAULT_TRAIN_OPTIONS, ...options };
 
-// --out is relative to where npm was started (INIT_CWD), not to this package (npm run -w's cwd).
-const out = resolve(process.env.INIT_CWD ?? process.cwd(), a.out);
+const out = userPath(a.out!);
 const logPath = out.replace(/\.safetensors$/, '') + '.train.log';
 const log: string[] = [];
 const say = (line: string) => { log.push(line); console.log(line); };
